@@ -1,0 +1,67 @@
+use spin_sdk::http::{IntoResponse, Response};
+
+use crate::db;
+
+/// An error answered to the API's caller in the contract's JSON shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self { status, code: code.to_string(), message: message.into(), details: None }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// 404 for an id that names nothing.
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(404, "not_found", format!("no {what} has the id {id:?}"))
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(409, code, message)
+    }
+}
+
+impl From<db::Error> for ApiError {
+    /// A database error is the platform's or the component's fault, never the caller's:
+    /// it becomes a 5xx, which also rolls the unit of work back.
+    fn from(error: db::Error) -> Self {
+        eprintln!("database error: {error:?}");
+        match error {
+            db::Error::Conflict(_) | db::Error::Unavailable(_) => {
+                Self::new(503, "temporarily_unavailable", "the request could not be completed; retry it")
+            }
+            db::Error::Timeout => Self::new(504, "timeout", "the request took too long"),
+            _ => Self::new(500, "internal_error", "the request failed inside the service"),
+        }
+    }
+}
+
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Self {
+        let mut body = serde_json::json!({ "code": error.code, "message": error.message });
+        if let Some(details) = error.details {
+            body["details"] = details;
+        }
+        let mut response = super::json(error.status, &serde_json::json!({ "error": body }));
+        if error.status == 503 {
+            response.set_header("retry-after", "1");
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.into()
+    }
+}

@@ -1,0 +1,103 @@
+//! The stations API under `/api/v1/stations`.
+
+use chrono::Utc;
+use joule_sdk::api::{self, ApiError, Page, Problems};
+use serde_json::json;
+use spin_sdk::http::{Params, Request, Response};
+use uuid::Uuid;
+
+use crate::input::{self, NewConnector};
+use crate::station::{Connector, INITIAL_STATUS, Station};
+use crate::store;
+
+type Result<T = Response> = std::result::Result<T, ApiError>;
+
+pub fn create(request: Request, _: Params) -> Result {
+    let new = input::new_station(&api::read_json(&request)?)?;
+    let now = Utc::now();
+    let station = Station {
+        id: Uuid::now_v7(),
+        name: new.name,
+        location: new.location,
+        address: new.address,
+        time_zone: new.time_zone,
+        tariff_id: new.tariff_id,
+        connectors: new.connectors.into_iter().map(|c| connector(c, INITIAL_STATUS)).collect(),
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&station)?;
+    let mut response = api::json(201, &station);
+    response.set_header("location", format!("/api/v1/stations/{}", station.id));
+    Ok(response)
+}
+
+pub fn list(request: Request, _: Params) -> Result {
+    let mut problems = Problems::new();
+    let page = Page::from_query(&api::query_params(&request), &mut problems);
+    problems.finish()?;
+    let (stations, more) = store::list(&page)?;
+    let next_cursor = more.then(|| stations.last().map(|s| Page::cursor_after(&s.id.to_string()))).flatten();
+    Ok(api::json(200, &json!({ "items": stations, "nextCursor": next_cursor })))
+}
+
+pub fn get(_: Request, params: Params) -> Result {
+    Ok(api::json(200, &existing(&params)?))
+}
+
+pub fn update(request: Request, params: Params) -> Result {
+    let mut station = existing(&params)?;
+    let patch = input::station_patch(&api::read_json(&request)?)?;
+    station.name = patch.name.unwrap_or(station.name);
+    station.location = patch.location.unwrap_or(station.location);
+    station.address = patch.address.unwrap_or(station.address);
+    station.time_zone = patch.time_zone.unwrap_or(station.time_zone);
+    station.tariff_id = patch.tariff_id.unwrap_or(station.tariff_id);
+    let connectors_changed = patch.connectors.is_some();
+    if let Some(connectors) = patch.connectors {
+        // A connector that stays keeps its status; a new one starts available.
+        let status_of = |id: &str| {
+            station.connectors.iter().find(|c| c.connector_id == id).map_or(INITIAL_STATUS.to_string(), |c| c.status.clone())
+        };
+        let statuses: Vec<String> = connectors.iter().map(|c| status_of(&c.connector_id)).collect();
+        station.connectors = connectors.into_iter().zip(statuses).map(|(c, status)| connector(c, &status)).collect();
+    }
+    station.updated_at = Utc::now();
+    store::update(&station, connectors_changed)?;
+    Ok(api::json(200, &station))
+}
+
+pub fn delete(_: Request, params: Params) -> Result {
+    let id = station_id(&params)?;
+    if !store::delete(id)? {
+        return Err(ApiError::not_found("station", &id.to_string()));
+    }
+    Ok(api::no_content())
+}
+
+pub fn set_connector_status(request: Request, params: Params) -> Result {
+    let station = existing(&params)?;
+    let connector_id = params.get("connector_id").unwrap_or_default();
+    let status = input::connector_status(&api::read_json(&request)?)?;
+    let Some(mut connector) = station.connectors.into_iter().find(|c| c.connector_id == connector_id) else {
+        return Err(ApiError::not_found("connector", connector_id));
+    };
+    store::set_status(station.id, connector_id, &status, Utc::now())?;
+    connector.status = status;
+    Ok(api::json(200, &connector))
+}
+
+/// An id that is not a UUID names no station: 404, like any unknown id.
+fn station_id(params: &Params) -> Result<Uuid> {
+    let raw = params.get("id").unwrap_or_default();
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("station", raw))
+}
+
+fn existing(params: &Params) -> Result<Station> {
+    let id = station_id(params)?;
+    store::find(id)?.ok_or_else(|| ApiError::not_found("station", &id.to_string()))
+}
+
+fn connector(new: NewConnector, status: &str) -> Connector {
+    Connector { connector_id: new.connector_id, kind: new.kind, max_power_kw: new.max_power_kw, status: status.to_string() }
+}

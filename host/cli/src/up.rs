@@ -1,0 +1,71 @@
+//! `joule up`: load the manifest, start the runtime, and serve HTTP until a signal.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use joule_runtime::{Manifest, Runtime, RuntimeOptions};
+use joule_trigger_http::{HttpSettings, HttpTrigger};
+
+#[derive(clap::Args)]
+pub struct UpArgs {
+    /// The application manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml", env = "JOULE_MANIFEST")]
+    manifest: PathBuf,
+    /// Address to serve HTTP on.
+    #[arg(long, default_value = "127.0.0.1:3000", env = "JOULE_LISTEN")]
+    listen: SocketAddr,
+    /// Run each component's build command first.
+    #[arg(long)]
+    build: bool,
+    /// Where embedded state and compiled components are kept (default: `.joule` beside the manifest).
+    #[arg(long, env = "JOULE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// Largest request body accepted, such as "1MiB".
+    #[arg(long, default_value = "1MiB", env = "JOULE_MAX_REQUEST_BODY")]
+    max_request_body: bytesize::ByteSize,
+    /// How long requests in flight may take to finish on shutdown.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "JOULE_SHUTDOWN_GRACE")]
+    shutdown_grace: Duration,
+    /// Compile every component from scratch instead of using the on-disk cache.
+    #[arg(long)]
+    no_compile_cache: bool,
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    let manifest = Manifest::load(&args.manifest)?;
+    if args.build {
+        crate::build::build(&manifest)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args, manifest))
+}
+
+async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| manifest.root.join(".joule"));
+    let options = RuntimeOptions { state_dir, compile_cache: !args.no_compile_cache };
+    let runtime = Arc::new(Runtime::start(manifest, options).await?);
+    let settings = HttpSettings {
+        max_request_body: usize::try_from(args.max_request_body.as_u64()).context("--max-request-body is too large")?,
+        shutdown_grace: args.shutdown_grace,
+    };
+    let trigger = HttpTrigger::new(runtime, settings)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.listen))?;
+    tracing::info!(address = %format!("http://{}", listener.local_addr()?), "serving");
+    trigger.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("failed to listen for SIGTERM");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received Ctrl-C"),
+        _ = terminate.recv() => tracing::info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,280 @@
+//! The embedded database backend: one SQLite file per component.
+//!
+//! Invocations that only read run on reader connections, on a WAL snapshot, in parallel.
+//! The first write takes the file's single writer. A reader that turns out to write is
+//! upgraded only if nothing was committed since its snapshot; otherwise what it read may
+//! be stale and the unit of work fails with `conflict`, as a serializable database would.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use joule_world::database::{Error, RowSet, Value};
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
+use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Statement as _, TypeInfo as _, ValueRef as _};
+
+use super::sql::looks_read_only;
+use super::{ComponentDatabase, DatabaseBackend, Transaction};
+use crate::embedded::SqliteFile;
+use crate::values;
+
+/// Component databases as SQLite files in one directory.
+pub struct SqliteBackend {
+    dir: PathBuf,
+}
+
+impl SqliteBackend {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+}
+
+#[async_trait]
+impl DatabaseBackend for SqliteBackend {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn open(&self, component: &str, migrations: Option<&Path>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
+        std::fs::create_dir_all(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))?;
+        let file = SqliteFile::open(&self.dir.join(format!("{component}.db"))).await?;
+        if let Some(dir) = migrations {
+            let migrator = sqlx::migrate::Migrator::new(dir)
+                .await
+                .with_context(|| format!("failed to read migrations from {}", dir.display()))?;
+            migrator.run(&file.writer).await.with_context(|| {
+                format!("failed to apply migrations from {} to component {component:?}", dir.display())
+            })?;
+        }
+        Ok(Arc::new(SqliteDatabase(Arc::new(Shared { file, commits: AtomicU64::new(0) }))))
+    }
+
+    async fn ping(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+struct Shared {
+    file: SqliteFile,
+    /// Bumped by every write transaction before it commits, so readers can tell
+    /// whether their snapshot is still current when they want to write.
+    commits: AtomicU64,
+}
+
+struct SqliteDatabase(Arc<Shared>);
+
+impl ComponentDatabase for SqliteDatabase {
+    fn begin(&self) -> Box<dyn Transaction> {
+        Box::new(SqliteTransaction { shared: self.0.clone(), mode: Mode::Idle })
+    }
+}
+
+enum Mode {
+    Idle,
+    Reading { transaction: sqlx::Transaction<'static, Sqlite>, commits_seen: u64 },
+    Writing(sqlx::Transaction<'static, Sqlite>),
+}
+
+struct SqliteTransaction {
+    shared: Arc<Shared>,
+    mode: Mode,
+}
+
+enum Kind {
+    Query,
+    Execute,
+}
+
+enum Output {
+    Rows(RowSet),
+    Affected(u64),
+}
+
+impl SqliteTransaction {
+    async fn run(&mut self, statement: &str, params: &[Value], kind: Kind) -> Result<Output, Error> {
+        if matches!(self.mode, Mode::Idle) {
+            self.mode = if looks_read_only(statement) { self.begin_read().await? } else { self.begin_write().await? };
+        }
+        let connection: &mut SqliteConnection = match &mut self.mode {
+            Mode::Reading { transaction, .. } | Mode::Writing(transaction) => transaction,
+            Mode::Idle => unreachable!("a transaction was just begun"),
+        };
+        match run_on(connection, statement, params, &kind).await {
+            Err(e) if is_read_only_error(&e) && matches!(self.mode, Mode::Reading { .. }) => {
+                self.upgrade().await?;
+                let Mode::Writing(transaction) = &mut self.mode else { unreachable!("just upgraded") };
+                run_on(transaction, statement, params, &kind).await.map_err(map_error)
+            }
+            result => result.map_err(map_error),
+        }
+    }
+
+    async fn begin_read(&self) -> Result<Mode, Error> {
+        // Read the counter before the snapshot exists, so a commit in between is never missed.
+        let commits_seen = self.shared.commits.load(Ordering::Acquire);
+        let transaction = self.shared.file.readers.begin().await.map_err(map_error)?;
+        Ok(Mode::Reading { transaction, commits_seen })
+    }
+
+    async fn begin_write(&self) -> Result<Mode, Error> {
+        let transaction = self.shared.file.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)?;
+        Ok(Mode::Writing(transaction))
+    }
+
+    async fn upgrade(&mut self) -> Result<(), Error> {
+        let Mode::Reading { commits_seen, .. } = self.mode else { return Ok(()) };
+        let writing = self.begin_write().await?;
+        if self.shared.commits.load(Ordering::Acquire) != commits_seen {
+            return Err(Error::Conflict(
+                "another invocation wrote to this database after this one read from it; retry the request".into(),
+            ));
+        }
+        if let Mode::Reading { transaction, .. } = std::mem::replace(&mut self.mode, writing) {
+            transaction.rollback().await.map_err(map_error)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Transaction for SqliteTransaction {
+    async fn query(&mut self, statement: &str, params: &[Value]) -> Result<RowSet, Error> {
+        match self.run(statement, params, Kind::Query).await? {
+            Output::Rows(rows) => Ok(rows),
+            Output::Affected(_) => unreachable!("a query returns rows"),
+        }
+    }
+
+    async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error> {
+        match self.run(statement, params, Kind::Execute).await? {
+            Output::Affected(count) => Ok(count),
+            Output::Rows(_) => unreachable!("an execute returns a count"),
+        }
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), Error> {
+        match self.mode {
+            Mode::Idle => Ok(()),
+            Mode::Reading { transaction, .. } => transaction.rollback().await.map_err(map_error),
+            Mode::Writing(transaction) => {
+                self.shared.commits.fetch_add(1, Ordering::AcqRel);
+                transaction.commit().await.map_err(map_error)
+            }
+        }
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), Error> {
+        match self.mode {
+            Mode::Idle => Ok(()),
+            Mode::Reading { transaction, .. } | Mode::Writing(transaction) => {
+                transaction.rollback().await.map_err(map_error)
+            }
+        }
+    }
+}
+
+async fn run_on(
+    connection: &mut SqliteConnection,
+    statement: &str,
+    params: &[Value],
+    kind: &Kind,
+) -> Result<Output, sqlx::Error> {
+    let arguments = bind(params)?;
+    match kind {
+        Kind::Execute => {
+            let result = sqlx::query_with(statement, arguments).execute(&mut *connection).await?;
+            Ok(Output::Affected(result.rows_affected()))
+        }
+        Kind::Query => {
+            // Preparing (cached per connection) gives the column names even when no row comes back.
+            let prepared = connection.prepare(statement).await?;
+            let columns = prepared.columns().iter().map(|c| c.name().to_string()).collect();
+            let rows = prepared.query_with(arguments).fetch_all(&mut *connection).await?;
+            let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
+            Ok(Output::Rows(RowSet { columns, rows }))
+        }
+    }
+}
+
+/// SQLite has no timestamp, uuid or json types: such values are stored in their
+/// canonical text form, which sorts and compares correctly.
+fn bind(params: &[Value]) -> Result<SqliteArguments<'static>, sqlx::Error> {
+    let mut arguments = SqliteArguments::default();
+    for (i, param) in params.iter().enumerate() {
+        let invalid = |e: String| sqlx::Error::Encode(format!("parameter ${}: {e}", i + 1).into());
+        let added = match param {
+            Value::Null => arguments.add(None::<i64>),
+            Value::Int(v) => arguments.add(*v),
+            Value::Float(v) => arguments.add(*v),
+            Value::Boolean(v) => arguments.add(i64::from(*v)),
+            Value::Text(v) => arguments.add(v.clone()),
+            Value::Bytes(v) => arguments.add(v.clone()),
+            Value::Decimal(v) => arguments.add(values::decimal(v).map_err(invalid)?.to_string()),
+            Value::Timestamp(v) => arguments.add(values::timestamp_text(v).map_err(invalid)?),
+            Value::Date(v) => arguments.add(values::date(v).map_err(invalid)?.to_string()),
+            Value::Json(v) => arguments.add(values::json_text(v).map_err(invalid)?),
+            Value::Uuid(v) => arguments.add(values::uuid(v).map_err(invalid)?.to_string()),
+        };
+        added.map_err(sqlx::Error::Encode)?;
+    }
+    Ok(arguments)
+}
+
+fn row_values(row: &SqliteRow) -> Result<Vec<Value>, sqlx::Error> {
+    (0..row.len())
+        .map(|i| {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                return Ok(Value::Null);
+            }
+            let kind = raw.type_info().name().to_string();
+            Ok(match kind.as_str() {
+                "INTEGER" => Value::Int(row.try_get_unchecked(i)?),
+                "REAL" => Value::Float(row.try_get_unchecked(i)?),
+                "BLOB" => Value::Bytes(row.try_get_unchecked(i)?),
+                _ => Value::Text(row.try_get_unchecked(i)?),
+            })
+        })
+        .collect()
+}
+
+fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
+    match error {
+        sqlx::Error::Database(e) => e.code()?.parse().ok(),
+        _ => None,
+    }
+}
+
+fn is_read_only_error(error: &sqlx::Error) -> bool {
+    const SQLITE_READONLY: i32 = 8;
+    sqlite_code(error).is_some_and(|code| code & 0xff == SQLITE_READONLY)
+}
+
+fn map_error(error: sqlx::Error) -> Error {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_AUTH: i32 = 23;
+    if let sqlx::Error::Database(e) = &error {
+        let message = e.message().to_string();
+        if !matches!(e.kind(), sqlx::error::ErrorKind::Other) {
+            return Error::ConstraintViolation(message);
+        }
+        return match sqlite_code(&error).map(|code| code & 0xff) {
+            Some(SQLITE_BUSY) => Error::Conflict(message),
+            Some(SQLITE_AUTH) => Error::AccessDenied(message),
+            _ => Error::InvalidQuery(message),
+        };
+    }
+    match error {
+        sqlx::Error::Encode(e) => Error::UnsupportedType(e.to_string()),
+        sqlx::Error::ColumnDecode { source, .. } | sqlx::Error::Decode(source) => {
+            Error::UnsupportedType(source.to_string())
+        }
+        other => Error::Unavailable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+#[path = "sqlite_tests.rs"]
+mod tests;

@@ -1,0 +1,95 @@
+//! A loaded component: compiled, checked against its grants, linked, and ready to
+//! instantiate once per invocation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+use crate::capabilities::database::{ComponentDatabase, DatabaseState};
+use crate::capabilities::kv::{KeyValueBackend, KvState};
+use crate::capabilities::outbound_http::OutboundHttpHooks;
+use crate::capabilities::variables::{ComponentVariables, VariablesState};
+use crate::invocation::{GuestLog, Invocation, InvocationState};
+use crate::manifest::ComponentConfig;
+
+/// The WASI 0.2 export that makes a component servable over HTTP.
+pub const HTTP_HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2";
+
+/// The invocation was refused because the component is at its concurrency limit.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("component {0:?} is at its concurrency limit")]
+pub struct Overloaded(pub String);
+
+pub struct LoadedComponent {
+    pub id: Arc<str>,
+    pub config: ComponentConfig,
+    /// sha256 of the wasm bytes, hex-encoded.
+    pub sha256: String,
+    /// The component's exports, by name.
+    pub exports: Vec<String>,
+    pub(crate) engine: Engine,
+    pub(crate) http: Option<ProxyPre<InvocationState>>,
+    pub(crate) database: Option<Arc<dyn ComponentDatabase>>,
+    pub(crate) kv: Arc<dyn KeyValueBackend>,
+    pub(crate) kv_space: Arc<str>,
+    pub(crate) variables: ComponentVariables,
+    pub(crate) environment: Vec<(String, String)>,
+    pub(crate) concurrency: Option<Arc<Semaphore>>,
+}
+
+impl LoadedComponent {
+    /// The pre-instantiated HTTP handler, if the component exports one.
+    pub fn http_handler(&self) -> Option<&ProxyPre<InvocationState>> {
+        self.http.as_ref()
+    }
+
+    pub fn exports_http(&self) -> bool {
+        self.http.is_some()
+    }
+
+    /// Creates a fresh store for one invocation, with the component's limits applied.
+    pub fn invocation(&self) -> Result<Invocation, Overloaded> {
+        let permit = match &self.concurrency {
+            None => None,
+            Some(semaphore) => {
+                Some(semaphore.clone().try_acquire_owned().map_err(|_| Overloaded(self.id.to_string()))?)
+            }
+        };
+        let limits = &self.config.limits;
+        let deadline = Instant::now() + limits.timeout;
+        let state = InvocationState {
+            wasi: WasiCtxBuilder::new()
+                .stdout(GuestLog::stdout(self.id.clone()))
+                .stderr(GuestLog::stderr(self.id.clone()))
+                .envs(&self.environment)
+                .build(),
+            http: WasiHttpCtx::new(),
+            http_hooks: OutboundHttpHooks::new(self.config.grants.outbound_http.clone()),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
+                .build(),
+            database: DatabaseState::new(self.id.clone(), self.database.clone()),
+            kv: KvState::new(self.kv.clone(), self.kv_space.clone()),
+            variables: VariablesState::new(self.variables.clone()),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        if let Some(fuel) = limits.fuel {
+            store.set_fuel(fuel).expect("fuel is enabled whenever a component sets a fuel limit");
+        }
+        // Check the deadline at every epoch tick, yielding in between so a busy guest
+        // never holds an executor thread for longer than one tick.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) })
+        });
+        Ok(Invocation::new(store, deadline, permit))
+    }
+}

@@ -1,0 +1,64 @@
+//! One invocation: a fresh `Store` and instance, its limits, and its unit of work.
+
+mod failure;
+mod guest_log;
+mod state;
+
+use std::time::Instant;
+
+use joule_world::database;
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::Store;
+
+use crate::capabilities::database::DatabaseState;
+
+pub use failure::Failure;
+pub(crate) use guest_log::GuestLog;
+pub use state::InvocationState;
+
+/// A running invocation. Dropping it without [`Invocation::finish`] rolls back its unit of work.
+pub struct Invocation {
+    store: Store<InvocationState>,
+    deadline: Instant,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Invocation {
+    pub(crate) fn new(store: Store<InvocationState>, deadline: Instant, permit: Option<OwnedSemaphorePermit>) -> Self {
+        Self { store, deadline, _permit: permit }
+    }
+
+    pub fn store(&mut self) -> &mut Store<InvocationState> {
+        &mut self.store
+    }
+
+    /// When the component's time limit runs out.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Ends the guest's part: the instance and every resource it held are dropped,
+    /// and what remains is the unit of work to commit or roll back.
+    pub fn into_unit_of_work(mut self) -> UnitOfWork {
+        let component = self.store.data().database.component();
+        let database = std::mem::replace(&mut self.store.data_mut().database, DatabaseState::new(component, None));
+        UnitOfWork { database, _permit: self._permit }
+    }
+}
+
+/// What an invocation changed, waiting to be committed or rolled back as a whole.
+/// Dropping it rolls back.
+pub struct UnitOfWork {
+    database: DatabaseState,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl UnitOfWork {
+    pub async fn commit(mut self) -> Result<(), database::Error> {
+        self.database.finish(true).await
+    }
+
+    pub async fn rollback(mut self) -> Result<(), database::Error> {
+        self.database.finish(false).await
+    }
+}

@@ -1,0 +1,21 @@
+//! The Joule runtime: it loads the components a `spin.toml` lists, gives each exactly
+//! the capabilities its manifest grants, and runs each invocation as one unit of work.
+//!
+//! Triggers (HTTP, AMQP) depend on this crate; capabilities never depend on triggers.
+
+pub mod capabilities;
+mod component;
+pub mod embedded;
+pub mod engine;
+mod error;
+pub mod invocation;
+mod loader;
+pub mod manifest;
+mod runtime;
+pub mod values;
+
+pub use component::{HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded};
+pub use error::RuntimeError;
+pub use invocation::{Failure, Invocation, InvocationState, UnitOfWork};
+pub use manifest::{Manifest, ManifestError};
+pub use runtime::{Backends, Runtime, RuntimeOptions};

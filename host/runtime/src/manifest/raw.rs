@@ -1,0 +1,151 @@
+//! `spin.toml` as written: Spin's manifest v2, plus Joule's grants and limits.
+//!
+//! Unknown keys are errors, so a typo never silently drops a grant or a limit.
+//! Fields that accept several shapes in Spin are read as `toml::Value` and
+//! checked in `validate`, which can then say exactly what is supported.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    pub spin_manifest_version: toml::Value,
+    pub application: RawApplication,
+    #[serde(default)]
+    pub variables: BTreeMap<String, RawVariable>,
+    #[serde(default)]
+    pub trigger: RawTriggers,
+    #[serde(default)]
+    pub component: BTreeMap<String, RawComponent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApplication {
+    pub name: String,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "accepted so Spin manifests load; Joule does not use it")]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub trigger: RawApplicationTriggers,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApplicationTriggers {
+    pub http: Option<RawHttpSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSettings {
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariable {
+    pub default: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub secret: bool,
+    #[allow(dead_code, reason = "accepted so Spin manifests load; Joule does not use it")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTriggers {
+    #[serde(default)]
+    pub http: Vec<RawHttpTrigger>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpTrigger {
+    #[allow(dead_code, reason = "accepted so Spin manifests load; Joule does not use it")]
+    pub id: Option<String>,
+    /// A path, or `{ private = true }`.
+    pub route: toml::Value,
+    pub component: toml::Value,
+    pub executor: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    /// A local path; Spin's `{ url, digest }` form is refused with a clear message.
+    pub source: toml::Value,
+    #[allow(dead_code, reason = "accepted so Spin manifests load; Joule does not use it")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
+    pub build: Option<RawBuild>,
+    /// Joule: the component gets its own database (schema on Postgres, file on SQLite).
+    pub database: Option<RawDatabaseGrant>,
+    /// Joule: the event types the component may publish.
+    pub events: Option<RawEventsGrant>,
+    /// Joule: the component may run pricing rules.
+    pub pricing: Option<RawPricingGrant>,
+    /// Joule: per-invocation limits.
+    pub limits: Option<RawLimits>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuild {
+    /// A shell command line, or a list of them run in order.
+    pub command: toml::Value,
+    pub workdir: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "accepted so Spin manifests load; Joule does not use it")]
+    pub watch: Vec<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabaseGrant {
+    /// Directory of `<version>_<name>.sql` files, relative to the manifest.
+    pub migrations: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventsGrant {
+    #[serde(default)]
+    pub publish: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricingGrant {
+    /// The rules the component may run; empty means any deployed rule.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Linear memory, such as "64MiB".
+    pub memory: Option<String>,
+    /// Wall-clock time per invocation, such as "5s" or "500ms".
+    pub timeout: Option<String>,
+    /// Wasm fuel per invocation.
+    pub fuel: Option<u64>,
+    /// Invocations running at once; more are refused with 503.
+    pub max_concurrency: Option<u32>,
+}

@@ -1,0 +1,144 @@
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+const VALID: &str = r#"
+spin_manifest_version = 2
+
+[application]
+name = "ev-platform"
+
+[variables]
+page_size = { default = "20" }
+api_key = { required = true, secret = true }
+
+[[trigger.http]]
+route = "/api/v1/stations/..."
+component = "stations"
+
+[[trigger.http]]
+route = { private = true }
+component = "stations"
+
+[component.stations]
+source = "target/stations.wasm"
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["https://hooks.example.com"]
+variables = { default_limit = "{{ page_size }}" }
+build = { command = "cargo build", workdir = "components" }
+database = { migrations = "components/stations/migrations" }
+events = { publish = ["station.created.v1", "station.status-changed.v1"] }
+limits = { memory = "64MiB", timeout = "2s", max_concurrency = 10 }
+"#;
+
+fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    Manifest::parse(Path::new("app/spin.toml"), text)
+}
+
+fn with_component_line(line: &str) -> String {
+    VALID.replace("[component.stations]\n", &format!("[component.stations]\n{line}\n"))
+}
+
+#[test]
+fn reads_spin_fields_and_joule_extensions() {
+    let manifest = parse(VALID).unwrap();
+    assert_eq!(manifest.application.name, "ev-platform");
+    assert_eq!(manifest.application.http_base, "/");
+    let stations = manifest.component("stations").unwrap();
+    assert_eq!(stations.source, Path::new("app/target/stations.wasm"));
+    assert!(stations.grants.key_value);
+    assert!(stations.grants.variables);
+    assert_eq!(
+        stations.grants.database.as_ref().unwrap().migrations.as_deref(),
+        Some(Path::new("app/components/stations/migrations"))
+    );
+    assert!(stations.grants.events_publish.contains("station.status-changed.v1"));
+    assert_eq!(stations.limits.memory_bytes, 64 << 20);
+    assert_eq!(stations.limits.timeout, Duration::from_secs(2));
+    assert_eq!(stations.limits.max_concurrency, Some(10));
+    assert_eq!(stations.build.as_ref().unwrap().workdir, Path::new("app/components"));
+    assert_eq!(manifest.http_triggers.len(), 2);
+    assert_eq!(manifest.http_triggers[0].route.as_deref(), Some("/api/v1/stations/..."));
+    assert_eq!(manifest.http_triggers[1].route, None);
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_granted() {
+    let manifest = parse(
+        "spin_manifest_version = 2\n[application]\nname = \"a\"\n[component.hello]\nsource = \"h.wasm\"\n",
+    )
+    .unwrap();
+    let hello = manifest.component("hello").unwrap();
+    assert!(hello.grants.database.is_none());
+    assert!(!hello.grants.key_value);
+    assert!(hello.grants.events_publish.is_empty());
+    assert_eq!(hello.limits, Limits::default());
+}
+
+#[test]
+fn an_unknown_key_names_file_component_and_key() {
+    let error = parse(&with_component_line("sourcee = \"x\"")).unwrap_err();
+    assert_eq!(error.file, Path::new("app/spin.toml"));
+    assert_eq!(error.component.as_deref(), Some("stations"));
+    assert!(error.message.contains("sourcee"), "{error}");
+    assert!(error.line.is_some(), "{error}");
+}
+
+#[test]
+fn a_bad_nested_value_names_its_key() {
+    let error = parse(&VALID.replace("memory = \"64MiB\"", "memory = 64")).unwrap_err();
+    assert_eq!(error.component.as_deref(), Some("stations"));
+    assert_eq!(error.key.as_deref(), Some("limits.memory"));
+    let error = parse(&VALID.replace("\"64MiB\"", "\"lots\"")).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("limits.memory"));
+    assert!(error.to_string().contains("\"lots\""), "{error}");
+    let error = parse(&VALID.replace("\"2s\"", "\"soon\"")).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("limits.timeout"));
+}
+
+#[test]
+fn refuses_what_joule_does_not_support() {
+    let cases = [
+        (VALID.replace("[\"default\"]", "[\"cache\"]"), "key_value_stores[0]"),
+        (VALID.replace("station.created.v1", "station.*"), "events.publish[0]"),
+        (VALID.replace("https://hooks.example.com", "ftp://x"), "allowed_outbound_hosts[0]"),
+        (
+            VALID.replace("source = \"target/stations.wasm\"", "source = { url = \"https://x\", digest = \"d\" }"),
+            "source",
+        ),
+        (VALID.replace("{{ page_size }}", "{{ nope }}"), "variables.default_limit"),
+        (VALID.replace("max_concurrency = 10", "max_concurrency = 0"), "limits.max_concurrency"),
+    ];
+    for (text, key) in cases {
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.component.as_deref(), Some("stations"), "{error}");
+        assert_eq!(error.key.as_deref(), Some(key), "{error}");
+    }
+}
+
+#[test]
+fn trigger_errors_name_the_entry() {
+    let error = parse(&VALID.replacen("component = \"stations\"", "component = \"ghost\"", 1)).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("trigger.http[0].component"));
+    assert!(error.message.contains("ghost"));
+}
+
+#[test]
+fn manifest_level_errors() {
+    let error = parse(&VALID.replace("spin_manifest_version = 2", "spin_manifest_version = 1")).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("spin_manifest_version"));
+    let error = parse("spin_manifest_version = 2\n[application\n").unwrap_err();
+    assert_eq!(error.line, Some(2));
+    let error = parse(&VALID.replace("[[trigger.http]]", "[[trigger.redis]]")).unwrap_err();
+    assert!(error.message.contains("redis"), "{error}");
+    let error = parse(&VALID.replace("required = true, secret", "default = \"x\", required = true, secret"))
+        .unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("variables.api_key"));
+}
+
+#[test]
+fn component_ids_must_be_usable_as_schema_and_key_names() {
+    let error = parse(&VALID.replace("[component.stations]", "[component.Stations_X]")).unwrap_err();
+    assert_eq!(error.component.as_deref(), Some("Stations_X"));
+}

@@ -1,0 +1,176 @@
+//! The HTTP trigger: serves components that export `wasi:http/incoming-handler` (WASI 0.2)
+//! on the routes `[[trigger.http]]` gives them, with Spin's routing rules and headers.
+//!
+//! Every request gets a fresh instance and runs as one unit of work.
+
+mod invoke;
+mod response;
+mod router;
+mod server;
+mod spin_headers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use joule_runtime::{ManifestError, Runtime};
+
+use crate::response::Body;
+use crate::router::Router;
+
+/// Paths the host answers itself, ahead of any route.
+pub const LIVE_PATH: &str = "/health/live";
+pub const READY_PATH: &str = "/health/ready";
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Larger request bodies are refused with 413 before any component runs.
+    pub max_request_body: usize,
+    /// How long requests in flight may take to finish after shutdown begins.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { max_request_body: 1 << 20, shutdown_grace: Duration::from_secs(30) }
+    }
+}
+
+pub struct HttpTrigger {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    runtime: Arc<Runtime>,
+    router: Router,
+    settings: HttpSettings,
+    draining: AtomicBool,
+}
+
+impl HttpTrigger {
+    /// Checks the routes and that every routed component exports the HTTP handler.
+    pub fn new(runtime: Arc<Runtime>, settings: HttpSettings) -> Result<Self, ManifestError> {
+        let manifest = runtime.manifest();
+        let router = Router::new(manifest)?;
+        for trigger in &manifest.http_triggers {
+            let component = runtime.component(&trigger.component);
+            if !component.is_some_and(|c| c.exports_http()) {
+                return Err(manifest
+                    .error(format!(
+                        "component {:?} does not export {}.x, so it cannot serve HTTP; \
+                         build it with spin-sdk's #[http_component]",
+                        trigger.component,
+                        joule_runtime::HTTP_HANDLER_EXPORT
+                    ))
+                    .at_key(trigger.key("component")));
+            }
+        }
+        for route in router.routes() {
+            tracing::info!(route = %route.full, component = %route.component, "route");
+        }
+        let shared = Shared { runtime, router, settings, draining: AtomicBool::new(false) };
+        Ok(Self { shared: Arc::new(shared) })
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let shared = self.shared.clone();
+        let local = listener.local_addr()?;
+        let handler = move |client: SocketAddr, request: Request<Incoming>| {
+            let shared = shared.clone();
+            async move { Ok::<_, std::convert::Infallible>(shared.handle(local, client, request).await) }
+        };
+        let draining = {
+            let shared = self.shared.clone();
+            async move {
+                shutdown.await;
+                shared.draining.store(true, Ordering::Relaxed);
+            }
+        };
+        server::serve(listener, handler, draining, self.shared.settings.shutdown_grace).await
+    }
+}
+
+impl Shared {
+    async fn handle(&self, local: SocketAddr, client: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+        let path = request.uri().path();
+        match path {
+            LIVE_PATH => return response::json(StatusCode::OK, &serde_json::json!({ "status": "live" })),
+            READY_PATH => return self.readiness().await,
+            _ => {}
+        }
+        let Some(matched) = self.router.find(path) else {
+            return response::error(StatusCode::NOT_FOUND, "not_found", format!("no route matches {path}"));
+        };
+        let Some(component) = self.runtime.component(&matched.route.component) else {
+            return response::error(StatusCode::INTERNAL_SERVER_ERROR, "component_missing", "the route's component is not loaded");
+        };
+
+        let (mut parts, body) = request.into_parts();
+        let body = match self.read_body(&parts.headers, body).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let host = parts
+            .uri
+            .authority()
+            .map(|a| a.to_string())
+            .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
+            .unwrap_or_else(|| local.to_string());
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let full_url = format!("http://{host}{path_and_query}");
+        let Ok(uri) = full_url.parse() else {
+            return response::error(StatusCode::BAD_REQUEST, "bad_request", "the request URL is not valid");
+        };
+        let base = &self.runtime.manifest().application.http_base;
+        spin_headers::insert(
+            &mut parts.headers,
+            &spin_headers::RequestInfo { full_url: &full_url, base, client, matched: &matched },
+        );
+        parts.uri = uri;
+        invoke::invoke(component, Request::from_parts(parts, Full::new(body))).await
+    }
+
+    /// Reads the whole body, refusing one larger than the limit with 413.
+    async fn read_body(&self, headers: &http::HeaderMap, body: Incoming) -> Result<Bytes, Response<Body>> {
+        let limit = self.settings.max_request_body;
+        let too_large = || {
+            response::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is larger than {limit} bytes"),
+            )
+        };
+        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(too_large());
+        }
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+            Err(e) => Err(response::error(StatusCode::BAD_REQUEST, "bad_request", format!("failed to read the request body: {e}"))),
+        }
+    }
+
+    async fn readiness(&self) -> Response<Body> {
+        if self.draining.load(Ordering::Relaxed) {
+            let body = serde_json::json!({ "status": "unavailable", "reason": "shutting down" });
+            return response::json(StatusCode::SERVICE_UNAVAILABLE, &body);
+        }
+        match self.runtime.check_ready().await {
+            Ok(()) => response::json(StatusCode::OK, &serde_json::json!({ "status": "ready" })),
+            Err(reason) => {
+                response::json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "status": "unavailable", "reason": reason }))
+            }
+        }
+    }
+}
