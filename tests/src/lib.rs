@@ -1,1 +1,258 @@
+//! Black-box test harness: builds and starts the real `joule` binary on a free port,
+//! with the real components, and talks HTTP to it.
 
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a host may take to become ready (first start compiles components).
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
+}
+
+/// The `joule` binary of the same build profile as this test, built on first use.
+pub fn joule_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> -> target/<profile>
+        let profile_dir = exe.parent().and_then(Path::parent).expect("test executable in target/<profile>/deps");
+        let profile = profile_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug").to_string();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.current_dir(repo_root()).args(["build", "-p", "joule"]);
+        match profile.as_str() {
+            "debug" => {}
+            "release" => {
+                build.arg("--release");
+            }
+            other => {
+                build.args(["--profile", other]);
+            }
+        }
+        let status = build.status().expect("failed to run cargo build -p joule");
+        assert!(status.success(), "building joule failed");
+        profile_dir.join("joule")
+    })
+}
+
+/// Runs `joule build` for a manifest once per test process.
+fn build_components(manifest: &Path) {
+    static BUILT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.get_or_insert_with(HashSet::new).insert(manifest.to_path_buf()) {
+        return;
+    }
+    let output = Command::new(joule_binary()).arg("build").arg("-f").arg(manifest).output().expect("run joule build");
+    assert!(
+        output.status.success(),
+        "joule build -f {} failed:\n{}",
+        manifest.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Builds every test guest, for tests that point broken manifests at them.
+pub fn build_guests() {
+    build_components(&repo_root().join("tests/manifests/guests.toml"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+/// How to start a host.
+pub struct Start {
+    manifest: PathBuf,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    state_dir: Option<PathBuf>,
+}
+
+impl Start {
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Keeps state in `dir`, so a second host can see what the first stored.
+    pub fn state_dir(mut self, dir: &Path) -> Self {
+        self.state_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Starts the host and waits until `/health/ready` answers 200.
+    pub async fn ready(self) -> Joule {
+        build_components(&self.manifest);
+        let temp = tempfile::tempdir().expect("temp dir");
+        let state_dir = self.state_dir.clone().unwrap_or_else(|| temp.path().join("state"));
+        let log_path = temp.path().join("joule.log");
+        let port = free_port();
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let child = Command::new(joule_binary())
+            .arg("up")
+            .arg("-f")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--state-dir")
+            .arg(&state_dir)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("JOULE_LOG_FORMAT", "text")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn joule");
+        let mut joule = Joule { child, base: format!("http://127.0.0.1:{port}"), log_path, _temp: temp };
+        joule.wait_ready().await;
+        joule
+    }
+
+    /// Runs `joule up` expecting it to refuse to start; returns its exit status and stderr.
+    /// Nothing is built first, since the manifest may be broken on purpose: see [`build_guests`].
+    pub fn fails(self) -> (ExitStatus, String) {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut command = Command::new(joule_binary());
+        command
+            .arg("up")
+            .arg("-f")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", free_port()))
+            .arg("--state-dir")
+            .arg(self.state_dir.unwrap_or_else(|| temp.path().to_path_buf()))
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("JOULE_LOG_FORMAT", "text");
+        let Output { status, stderr, .. } = run_with_timeout(command, Duration::from_secs(120));
+        (status, String::from_utf8_lossy(&stderr).into_owned())
+    }
+}
+
+fn run_with_timeout(mut command: Command, timeout: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn joule");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            panic!("joule did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+/// A running `joule up`. It is killed when dropped.
+pub struct Joule {
+    child: Child,
+    base: String,
+    log_path: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+impl Joule {
+    /// Prepares to start a host with `manifest`, a path relative to the repository root.
+    pub fn with(manifest: &str) -> Start {
+        Start { manifest: repo_root().join(manifest), env: Vec::new(), args: Vec::new(), state_dir: None }
+    }
+
+    /// The EV platform, from the repository's own `spin.toml`.
+    pub async fn platform() -> Self {
+        Self::with("spin.toml").ready().await
+    }
+
+    /// The test guests, from `tests/manifests/guests.toml`.
+    pub async fn guests() -> Self {
+        Self::with("tests/manifests/guests.toml").env("JOULE_VARIABLE_API_TOKEN", "s3cret").ready().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Everything the host logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = client();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                panic!("joule exited ({status}) before it was ready:\n{}", self.logs());
+            }
+            if let Ok(response) = client.get(self.url("/health/ready")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            assert!(started.elapsed() < READY_TIMEOUT, "joule was not ready in {READY_TIMEOUT:?}:\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends SIGTERM, as Kubernetes does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub async fn exited(&mut self, timeout: Duration) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(started.elapsed() < timeout, "joule did not exit within {timeout:?}:\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the host gracefully and waits for it to exit.
+    pub async fn stop(mut self) {
+        self.terminate();
+        let status = self.exited(Duration::from_secs(30)).await;
+        assert!(status.success(), "joule exited with {status}:\n{}", self.logs());
+    }
+}
+
+impl Drop for Joule {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client for tests.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client")
+}
+
+/// Sends JSON and returns the status and the parsed body (`Null` when the body is not JSON).
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = request.header("content-type", "application/json").body(body.to_string()).send().await.expect("send");
+    read(response).await
+}
+
+/// The status and parsed JSON body of a response (`Null` when the body is not JSON).
+pub async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}

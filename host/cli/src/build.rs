@@ -28,8 +28,13 @@ pub fn build(manifest: &Manifest) -> anyhow::Result<()> {
     if builds.iter().any(|(_, build)| build.commands.iter().any(|c| c.contains(WASM_TARGET))) {
         ensure_wasm_target()?;
     }
+    // Components often share one cargo workspace and command; run each distinct one once.
+    let mut done = std::collections::HashSet::new();
     for (id, build) in builds {
         for command in &build.commands {
+            if !done.insert((build.workdir.clone(), command.clone())) {
+                continue;
+            }
             eprintln!("Building component {id:?}: {command}");
             let status = Command::new("sh")
                 .arg("-c")

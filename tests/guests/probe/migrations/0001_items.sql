@@ -1,0 +1,3 @@
+CREATE TABLE items (
+    name TEXT PRIMARY KEY
+);
