@@ -27,7 +27,10 @@ pub(crate) async fn load(
 
     let wasm = tokio::fs::read(&config.source)
         .await
-        .with_context(|| format!("failed to read its source {}", config.source.display()))
+        .with_context(|| {
+            let hint = if config.build.is_some() { " (run `joule build`, or `joule up --build`)" } else { "" };
+            format!("failed to read its source {}{hint}", config.source.display())
+        })
         .map_err(failed)?;
     let compiled = engine.compile(wasm).await.map_err(failed)?;
     let component_type = compiled.component.component_type();

@@ -31,7 +31,10 @@ enum Outcome {
     NoResponse(String),
 }
 
-pub(crate) async fn invoke(component: Arc<LoadedComponent>, request: Request<Full<Bytes>>) -> Response<Body> {
+/// Runs one request through `component` as one unit of work; the response is buffered.
+///
+/// This is the whole invocation path behind a route, minus the network.
+pub async fn invoke(component: Arc<LoadedComponent>, request: Request<Full<Bytes>>) -> Response<Body> {
     let span = tracing::info_span!(
         "joule.invoke",
         component = %component.id,
@@ -184,11 +187,12 @@ fn failure_response(component: &LoadedComponent, failure: &Failure) -> Response<
     let (status, code, outcome) = match failure {
         Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", "timeout"),
         Failure::OutOfFuel => (StatusCode::SERVICE_UNAVAILABLE, "out_of_fuel", "out_of_fuel"),
+        Failure::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "overloaded"),
         Failure::Trap(_) => (StatusCode::INTERNAL_SERVER_ERROR, "component_failed", "trap"),
     };
     tracing::Span::current().record("outcome", outcome);
     tracing::warn!(component = %component.id, error = %failure, "invocation failed");
-    let mut response = response::error(status, code, failure.to_string());
+    let mut response = response::error(status, code, failure.public_message());
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }

@@ -20,6 +20,7 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use joule_runtime::{ManifestError, Runtime};
 
+pub use crate::invoke::invoke;
 use crate::response::Body;
 use crate::router::Router;
 

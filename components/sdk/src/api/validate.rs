@@ -58,17 +58,10 @@ impl<'a> Reader<'a> {
 
     /// Reads a nested object; a missing one is reported only when `required`.
     pub fn object(&self, key: &str, required: bool, problems: &mut Problems) -> Option<Reader<'a>> {
-        self.object?;
-        let path = self.path(key);
-        match self.get(key) {
-            None | Some(Value::Null) if !required => None,
-            None | Some(Value::Null) => {
-                problems.add(path, "is required");
-                None
-            }
-            Some(Value::Object(object)) => Some(Reader { object: Some(object), prefix: path }),
-            Some(_) => {
-                problems.add(path, "must be an object");
+        match self.present(key, required, problems)? {
+            Value::Object(object) => Some(Reader { object: Some(object), prefix: self.path(key) }),
+            _ => {
+                problems.add(self.path(key), "must be an object");
                 None
             }
         }
@@ -76,15 +69,9 @@ impl<'a> Reader<'a> {
 
     /// Reads an array of objects; a missing one is reported only when `required`.
     pub fn objects(&self, key: &str, required: bool, problems: &mut Problems) -> Option<Vec<Reader<'a>>> {
-        self.object?;
         let path = self.path(key);
-        match self.get(key) {
-            None | Some(Value::Null) if !required => None,
-            None | Some(Value::Null) => {
-                problems.add(path, "is required");
-                None
-            }
-            Some(Value::Array(items)) => Some(
+        match self.present(key, required, problems)? {
+            Value::Array(items) => Some(
                 items
                     .iter()
                     .enumerate()
@@ -97,7 +84,7 @@ impl<'a> Reader<'a> {
                     })
                     .collect(),
             ),
-            Some(_) => {
+            _ => {
                 problems.add(path, "must be an array");
                 None
             }
@@ -139,23 +126,32 @@ impl<'a> Reader<'a> {
 
     /// A number field that must be present and within `min..=max`.
     pub fn number(&self, key: &str, min: f64, max: f64, problems: &mut Problems) -> Option<f64> {
-        self.object?;
-        match self.get(key) {
-            None | Some(Value::Null) => {
-                problems.add(self.path(key), "is required");
-                None
-            }
-            Some(Value::Number(n)) => match n.as_f64() {
+        match self.present(key, true, problems)? {
+            Value::Number(n) => match n.as_f64() {
                 Some(v) if (min..=max).contains(&v) => Some(v),
                 _ => {
                     problems.add(self.path(key), format!("must be between {min} and {max}"));
                     None
                 }
             },
-            Some(_) => {
+            _ => {
                 problems.add(self.path(key), "must be a number");
                 None
             }
+        }
+    }
+
+    /// The field's value unless it is absent or null, which is reported when `required`.
+    fn present(&self, key: &str, required: bool, problems: &mut Problems) -> Option<&'a Value> {
+        self.object?;
+        match self.get(key) {
+            None | Some(Value::Null) => {
+                if required {
+                    problems.add(self.path(key), "is required");
+                }
+                None
+            }
+            value => value,
         }
     }
 

@@ -12,6 +12,12 @@ use crate::embedded::LocalStore;
 /// How often expired entries are swept; reads already ignore them.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
+const SELECT_ENTRY: &str = "SELECT value, expires_at FROM kv_entries WHERE space = $1 AND key = $2";
+
+/// Writes a value and its expiry, replacing what was there.
+const UPSERT_ENTRY: &str = "INSERT INTO kv_entries (space, key, value, expires_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
+
 pub struct EmbeddedKeyValue {
     store: LocalStore,
 }
@@ -37,7 +43,7 @@ impl EmbeddedKeyValue {
     }
 
     async fn live_entry(&self, space: &str, key: &str) -> Result<Option<(Vec<u8>, Option<i64>)>, Error> {
-        let row = sqlx::query("SELECT value, expires_at FROM kv_entries WHERE space = $1 AND key = $2")
+        let row = sqlx::query(SELECT_ENTRY)
             .bind(space)
             .bind(key)
             .fetch_optional(&self.store.file().readers)
@@ -74,10 +80,7 @@ impl KeyValueBackend for EmbeddedKeyValue {
 
     async fn set(&self, space: &str, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), Error> {
         let expires_at = ttl.map(|ttl| now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)));
-        sqlx::query(
-            "INSERT INTO kv_entries (space, key, value, expires_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        )
+        sqlx::query(UPSERT_ENTRY)
         .bind(space)
         .bind(key)
         .bind(value)
@@ -104,7 +107,7 @@ impl KeyValueBackend for EmbeddedKeyValue {
 
     async fn incr(&self, space: &str, key: &str, delta: i64) -> Result<i64, Error> {
         let mut transaction = self.store.file().writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let current = sqlx::query("SELECT value, expires_at FROM kv_entries WHERE space = $1 AND key = $2")
+        let current = sqlx::query(SELECT_ENTRY)
             .bind(space)
             .bind(key)
             .fetch_optional(&mut *transaction)
@@ -123,10 +126,7 @@ impl KeyValueBackend for EmbeddedKeyValue {
         let value = value
             .checked_add(delta)
             .ok_or_else(|| Error::NotAnInteger(format!("incrementing {key:?} by {delta} overflows")))?;
-        sqlx::query(
-            "INSERT INTO kv_entries (space, key, value, expires_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        )
+        sqlx::query(UPSERT_ENTRY)
         .bind(space)
         .bind(key)
         .bind(value.to_string().into_bytes())
