@@ -18,7 +18,7 @@ fn invocation(c: &mut Criterion) {
     let manifest_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("hello.toml");
     let manifest = Manifest::load(&manifest_path).expect("run `joule build -f bench/hello.toml` first");
     let state = tempfile::tempdir().unwrap();
-    let options = RuntimeOptions { state_dir: state.path().to_path_buf(), compile_cache: false };
+    let options = RuntimeOptions { state_dir: state.path().to_path_buf(), compile_cache: false, backends: Default::default() };
     let runtime = Arc::new(tokio.block_on(Runtime::start(manifest, options)).unwrap());
     let hello = runtime.component("hello").unwrap();
 

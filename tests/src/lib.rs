@@ -1,5 +1,15 @@
 //! Black-box test harness: builds and starts the real `joule` binary on a free port,
 //! with the real components, and talks HTTP to it.
+//!
+//! The suite runs twice: on the embedded backends, and with `JOULE_TEST_DATABASE_URL` and
+//! `JOULE_TEST_REDIS_URL` set, against Postgres and Redis; each host then gets a database
+//! and a key prefix of its own (see [`State`]).
+
+mod proxy;
+mod state;
+
+pub use proxy::Proxy;
+pub use state::{Services, State, real_backends};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -25,7 +35,9 @@ pub fn joule_binary() -> &'static Path {
         let profile = profile_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug").to_string();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.current_dir(repo_root()).args(["build", "-p", "joule"]);
+        // The same targets `cargo test --workspace` builds, so the features agree and this
+        // is a no-op after it; `-p joule` alone would rebuild shared dependencies.
+        build.current_dir(repo_root()).args(["build", "--workspace", "--all-targets"]);
         match profile.as_str() {
             "debug" => {}
             "release" => {
@@ -35,8 +47,8 @@ pub fn joule_binary() -> &'static Path {
                 build.args(["--profile", other]);
             }
         }
-        let status = build.status().expect("failed to run cargo build -p joule");
-        assert!(status.success(), "building joule failed");
+        let status = build.status().expect("failed to run cargo build");
+        assert!(status.success(), "building the workspace failed");
         profile_dir.join("joule")
     })
 }
@@ -67,14 +79,14 @@ fn free_port() -> u16 {
 }
 
 /// How to start a host.
-pub struct Start {
+pub struct Start<'a> {
     manifest: PathBuf,
     env: Vec<(String, String)>,
     args: Vec<String>,
-    state_dir: Option<PathBuf>,
+    state: Option<&'a State>,
 }
 
-impl Start {
+impl<'a> Start<'a> {
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.into(), value.into()));
         self
@@ -85,36 +97,46 @@ impl Start {
         self
     }
 
-    /// Keeps state in `dir`, so a second host can see what the first stored.
-    pub fn state_dir(mut self, dir: &Path) -> Self {
-        self.state_dir = Some(dir.to_path_buf());
-        self
+    /// Keeps state in `state`, so a second host can see what the first stored.
+    pub fn state<'b>(self, state: &'b State) -> Start<'b>
+    where
+        'a: 'b,
+    {
+        Start { manifest: self.manifest, env: self.env, args: self.args, state: Some(state) }
     }
 
-    /// Starts the host and waits until `/health/ready` answers 200.
-    pub async fn ready(self) -> Joule {
-        build_components(&self.manifest);
-        let temp = tempfile::tempdir().expect("temp dir");
-        let state_dir = self.state_dir.clone().unwrap_or_else(|| temp.path().join("state"));
-        let log_path = temp.path().join("joule.log");
-        let port = free_port();
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let child = Command::new(joule_binary())
+    /// The command line and environment of `joule up`, with its state.
+    fn command(&self, state: &State, port: u16) -> Command {
+        let mut command = Command::new(joule_binary());
+        command
             .arg("up")
             .arg("-f")
             .arg(&self.manifest)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--state-dir")
-            .arg(&state_dir)
+            .arg(state.path().join("joule"))
             .args(&self.args)
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .envs(state.env())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("JOULE_LOG_FORMAT", "text")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn joule");
-        let mut joule = Joule { child, base: format!("http://127.0.0.1:{port}"), log_path, _temp: temp };
+            .env("JOULE_LOG_FORMAT", "text");
+        command
+    }
+
+    /// Starts the host and waits until `/health/ready` answers 200.
+    pub async fn ready(self) -> Joule {
+        build_components(&self.manifest);
+        let own_state = if self.state.is_none() { Some(State::new()) } else { None };
+        let state = self.state.or(own_state.as_ref()).expect("a state");
+        let temp = tempfile::tempdir().expect("temp dir");
+        let log_path = temp.path().join("joule.log");
+        let port = free_port();
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let child = self.command(state, port).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
+        let mut joule =
+            Joule { child, base: format!("http://127.0.0.1:{port}"), log_path, _temp: temp, _state: own_state };
         joule.wait_ready().await;
         joule
     }
@@ -122,19 +144,9 @@ impl Start {
     /// Runs `joule up` expecting it to refuse to start; returns its exit status and stderr.
     /// Nothing is built first, since the manifest may be broken on purpose: see [`build_guests`].
     pub fn fails(self) -> (ExitStatus, String) {
-        let temp = tempfile::tempdir().expect("temp dir");
-        let mut command = Command::new(joule_binary());
-        command
-            .arg("up")
-            .arg("-f")
-            .arg(&self.manifest)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", free_port()))
-            .arg("--state-dir")
-            .arg(self.state_dir.unwrap_or_else(|| temp.path().to_path_buf()))
-            .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("JOULE_LOG_FORMAT", "text");
+        let own_state = if self.state.is_none() { Some(State::new()) } else { None };
+        let state = self.state.or(own_state.as_ref()).expect("a state");
+        let command = self.command(state, free_port());
         let Output { status, stderr, .. } = run_with_timeout(command, Duration::from_secs(120));
         (status, String::from_utf8_lossy(&stderr).into_owned())
     }
@@ -159,12 +171,14 @@ pub struct Joule {
     base: String,
     log_path: PathBuf,
     _temp: tempfile::TempDir,
+    /// Declared last so the process is killed before its state is removed.
+    _state: Option<State>,
 }
 
 impl Joule {
     /// Prepares to start a host with `manifest`, a path relative to the repository root.
-    pub fn with(manifest: &str) -> Start {
-        Start { manifest: repo_root().join(manifest), env: Vec::new(), args: Vec::new(), state_dir: None }
+    pub fn with(manifest: &str) -> Start<'static> {
+        Start { manifest: repo_root().join(manifest), env: Vec::new(), args: Vec::new(), state: None }
     }
 
     /// The EV platform, from the repository's own `spin.toml`.

@@ -1,6 +1,6 @@
 //! A host that cannot serve correctly refuses to start, saying why.
 
-use joule_tests::{Joule, build_guests, repo_root};
+use joule_tests::{Joule, State, build_guests, repo_root};
 
 fn write_manifest(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("spin.toml");
@@ -91,9 +91,9 @@ async fn a_component_that_does_not_serve_http_cannot_take_a_route() {
 
 #[tokio::test]
 async fn two_hosts_cannot_share_one_state_directory() {
-    let state = tempfile::tempdir().unwrap();
-    let _first = Joule::with("spin.toml").state_dir(state.path()).ready().await;
-    let (status, stderr) = Joule::with("spin.toml").state_dir(state.path()).fails();
+    let state = State::new();
+    let _first = Joule::with("spin.toml").state(&state).ready().await;
+    let (status, stderr) = Joule::with("spin.toml").state(&state).fails();
     assert!(!status.success());
     assert!(stderr.contains("in use by another joule process"), "{stderr}");
 }

@@ -1,6 +1,6 @@
 //! The stations API, served by the EV platform's own spin.toml on the embedded backends.
 
-use joule_tests::{Joule, client, read, send_json};
+use joule_tests::{Joule, State, client, read, send_json};
 use serde_json::{Value, json};
 
 fn station(name: &str) -> Value {
@@ -133,12 +133,12 @@ async fn listing_pages_through_every_station_once() {
 
 #[tokio::test]
 async fn stations_survive_a_restart() {
-    let state = tempfile::tempdir().unwrap();
-    let joule = Joule::with("spin.toml").state_dir(state.path()).ready().await;
+    let state = State::new();
+    let joule = Joule::with("spin.toml").state(&state).ready().await;
     let created = create(&joule, "Persistent").await;
     joule.stop().await;
 
-    let joule = Joule::with("spin.toml").state_dir(state.path()).ready().await;
+    let joule = Joule::with("spin.toml").state(&state).ready().await;
     let url = joule.url(&format!("/api/v1/stations/{}", created["id"].as_str().unwrap()));
     let (status, fetched) = read(client().get(url).send().await.unwrap()).await;
     assert_eq!(status, 200);

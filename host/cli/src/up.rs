@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use joule_runtime::{Manifest, Runtime, RuntimeOptions};
+use joule_runtime::capabilities::database::postgres::PostgresSettings;
+use joule_runtime::{BackendSettings, Manifest, Runtime, RuntimeOptions};
 use joule_trigger_http::{HttpSettings, HttpTrigger};
 
 #[derive(clap::Args)]
@@ -32,6 +33,26 @@ pub struct UpArgs {
     /// Compile every component from scratch instead of using the on-disk cache.
     #[arg(long)]
     no_compile_cache: bool,
+    /// Postgres for the components' databases; without it, SQLite files in the state directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Redis for the key-value store; without it, the embedded store in the state directory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Postgres connections each component's pool may open.
+    #[arg(long, default_value_t = 10, env = "JOULE_DATABASE_POOL_SIZE")]
+    database_pool_size: u32,
+    /// Secret the component roles' Postgres passwords are derived from (default: DATABASE_URL's password).
+    #[arg(long, env = "JOULE_DATABASE_ROLE_SECRET", hide_env_values = true)]
+    database_role_secret: Option<String>,
+    /// First part of every Redis key, so several deployments can share one Redis.
+    #[arg(long, default_value = "joule", env = "JOULE_REDIS_PREFIX")]
+    redis_prefix: String,
+}
+
+/// An empty variable counts as unset.
+fn set(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -45,7 +66,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 
 async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let state_dir = args.state_dir.clone().unwrap_or_else(|| manifest.root.join(".joule"));
-    let options = RuntimeOptions { state_dir, compile_cache: !args.no_compile_cache };
+    let backends = BackendSettings {
+        database_url: set(args.database_url),
+        redis_url: set(args.redis_url),
+        postgres: PostgresSettings { pool_size: args.database_pool_size, role_secret: set(args.database_role_secret) },
+        redis_prefix: args.redis_prefix,
+    };
+    let options = RuntimeOptions { state_dir, compile_cache: !args.no_compile_cache, backends };
     let runtime = Arc::new(Runtime::start(manifest, options).await?);
     let settings = HttpSettings {
         max_request_body: usize::try_from(args.max_request_body.as_u64()).context("--max-request-body is too large")?,

@@ -75,7 +75,7 @@ impl LoadedComponent {
             limits: StoreLimitsBuilder::new()
                 .memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
                 .build(),
-            database: DatabaseState::new(self.id.clone(), self.database.clone()),
+            database: DatabaseState::new(self.id.clone(), self.database.clone(), deadline),
             kv: KvState::new(self.kv.clone(), self.kv_space.clone()),
             variables: VariablesState::new(self.variables.clone()),
         };

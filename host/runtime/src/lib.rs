@@ -18,4 +18,4 @@ pub use component::{HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded};
 pub use error::RuntimeError;
 pub use invocation::{Failure, Invocation, InvocationState, UnitOfWork};
 pub use manifest::{Manifest, ManifestError};
-pub use runtime::{Backends, Runtime, RuntimeOptions};
+pub use runtime::{BackendSettings, Backends, Runtime, RuntimeOptions};

@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::variables::ComponentVariables;
+use crate::capabilities::database::OpenOptions;
 use crate::capabilities::{self, kv};
 use crate::component::{HTTP_HANDLER_EXPORT, LoadedComponent};
 use crate::engine::JouleEngine;
@@ -55,7 +56,7 @@ pub(crate) async fn load(
         Some(grant) => Some(
             backends
                 .database
-                .open(id, grant.migrations.as_deref())
+                .open(id, &OpenOptions { migrations: grant.migrations.as_deref(), timeout: config.limits.timeout })
                 .await
                 .with_context(|| format!("failed to open its {} database", backends.database.name()))
                 .map_err(failed)?,

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::capabilities::database::DatabaseBackend;
+use crate::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
 use crate::capabilities::database::sqlite::SqliteBackend;
 use crate::capabilities::kv::KeyValueBackend;
 use crate::capabilities::kv::embedded::EmbeddedKeyValue;
+use crate::capabilities::kv::redis::RedisKeyValue;
 use crate::capabilities::variables;
 use crate::component::LoadedComponent;
 use crate::embedded::{LocalStore, StateDir};
@@ -26,14 +28,30 @@ pub struct Backends {
     pub kv: Arc<dyn KeyValueBackend>,
 }
 
+/// Which backends to use: a URL selects the service, none the embedded default.
+/// A URL that is set but cannot be reached stops startup; it never falls back.
+#[derive(Debug, Clone, Default)]
+pub struct BackendSettings {
+    /// `DATABASE_URL`: Postgres, else SQLite files in the state directory.
+    pub database_url: Option<String>,
+    /// `REDIS_URL`: Redis, else the embedded store in the state directory.
+    pub redis_url: Option<String>,
+    pub postgres: PostgresSettings,
+    /// The first part of every Redis key, so deployments can share one Redis.
+    pub redis_prefix: String,
+}
+
 impl Backends {
-    /// SQLite files and the local store, under the state directory.
-    async fn embedded(state: &StateDir) -> anyhow::Result<Self> {
-        let store = LocalStore::open(state.path()).await?;
-        Ok(Self {
-            database: Arc::new(SqliteBackend::new(state.databases())),
-            kv: Arc::new(EmbeddedKeyValue::new(store)),
-        })
+    async fn select(settings: &BackendSettings, state: &StateDir, application: &str) -> anyhow::Result<Self> {
+        let database: Arc<dyn DatabaseBackend> = match &settings.database_url {
+            Some(url) => Arc::new(PostgresBackend::connect(url, application, settings.postgres.clone()).await?),
+            None => Arc::new(SqliteBackend::new(state.databases())),
+        };
+        let kv: Arc<dyn KeyValueBackend> = match &settings.redis_url {
+            Some(url) => Arc::new(RedisKeyValue::connect(url, &settings.redis_prefix).await?),
+            None => Arc::new(EmbeddedKeyValue::new(LocalStore::open(state.path()).await?)),
+        };
+        Ok(Self { database, kv })
     }
 }
 
@@ -42,6 +60,7 @@ pub struct RuntimeOptions {
     /// Where embedded state and the compile cache live.
     pub state_dir: PathBuf,
     pub compile_cache: bool,
+    pub backends: BackendSettings,
 }
 
 pub struct Runtime {
@@ -65,7 +84,9 @@ impl Runtime {
             ..EngineSettings::default()
         };
         let engine = JouleEngine::new(&settings).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
-        let backends = Backends::embedded(&state).await.map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
+        let backends = Backends::select(&options.backends, &state, &manifest.application.name)
+            .await
+            .map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
         tracing::info!(database = backends.database.name(), kv = backends.kv.name(), "backends selected");
 
         let mut components = BTreeMap::new();

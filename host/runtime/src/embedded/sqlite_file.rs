@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::ConnectOptions as _;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// Readers this process keeps open per file; WAL lets them run beside the writer.
 const READERS: u32 = 8;
@@ -29,6 +31,7 @@ impl SqliteFile {
             .busy_timeout(Duration::from_secs(5))
             .disable_statement_logging();
         let writer = SqlitePoolOptions::new()
+            .after_connect(|connection, _| Box::pin(forbid_attach(connection)))
             .max_connections(1)
             .min_connections(1)
             // The invocation's own timeout bounds the wait for the writer.
@@ -37,6 +40,7 @@ impl SqliteFile {
             .await
             .with_context(|| format!("failed to open SQLite database {}", path.display()))?;
         let readers = SqlitePoolOptions::new()
+            .after_connect(|connection, _| Box::pin(forbid_attach(connection)))
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(300))
             .connect_with(options.read_only(true))
@@ -44,4 +48,17 @@ impl SqliteFile {
             .with_context(|| format!("failed to open SQLite database {} for reading", path.display()))?;
         Ok(Self { writer, readers })
     }
+}
+
+/// A component's SQL must not open other database files: `ATTACH` (and `VACUUM INTO`,
+/// which attaches its target) would reach another component's file or any path.
+async fn forbid_attach(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    let mut handle = connection.lock_handle().await?;
+    #[allow(unsafe_code)]
+    // SAFETY: the handle is locked for this call, and sqlite3_limit only lowers one of this
+    // connection's limits.
+    unsafe {
+        libsqlite3_sys::sqlite3_limit(handle.as_raw_handle().as_ptr(), libsqlite3_sys::SQLITE_LIMIT_ATTACHED, 0);
+    }
+    Ok(())
 }

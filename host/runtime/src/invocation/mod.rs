@@ -40,8 +40,7 @@ impl Invocation {
     /// Ends the guest's part: the instance and every resource it held are dropped,
     /// and what remains is the unit of work to commit or roll back.
     pub fn into_unit_of_work(mut self) -> UnitOfWork {
-        let component = self.store.data().database.component();
-        let database = std::mem::replace(&mut self.store.data_mut().database, DatabaseState::new(component, None));
+        let database = self.store.data_mut().database.take();
         UnitOfWork { database, _permit: self._permit }
     }
 }

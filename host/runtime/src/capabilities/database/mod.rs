@@ -5,11 +5,15 @@
 //! or rolls back as a whole.
 
 mod host;
+pub mod postgres;
 mod sql;
 pub mod sqlite;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
 
 use async_trait::async_trait;
 use joule_world::database::{Error, RowSet, Value};
@@ -24,16 +28,44 @@ pub trait DatabaseBackend: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Opens the component's database, applying its migrations first.
-    async fn open(&self, component: &str, migrations: Option<&Path>) -> anyhow::Result<Arc<dyn ComponentDatabase>>;
+    async fn open(&self, component: &str, options: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>>;
 
     /// Checks that the backend can be reached, for readiness.
     async fn ping(&self) -> anyhow::Result<()>;
 }
 
+/// How to open a component's database.
+pub struct OpenOptions<'a> {
+    /// The directory of the component's migrations.
+    pub migrations: Option<&'a Path>,
+    /// The component's time limit, which bounds every statement too.
+    pub timeout: Duration,
+}
+
 /// One component's database.
 pub trait ComponentDatabase: Send + Sync {
-    /// A unit of work that starts talking to the database only at its first statement.
-    fn begin(&self) -> Box<dyn Transaction>;
+    /// A unit of work that starts talking to the database only at its first statement;
+    /// no statement may run past `deadline`.
+    fn begin(&self, deadline: Instant) -> Box<dyn Transaction>;
+}
+
+/// What a statement returned.
+pub(crate) enum Output {
+    Rows(RowSet),
+    Affected(u64),
+}
+
+/// Reads a component's migrations, `<version>_<name>.sql`. Each backend runs them once,
+/// keeping the history in the component's own database; on Postgres, replicas take turns
+/// on an advisory lock.
+pub(crate) async fn migrations(dir: &Path) -> anyhow::Result<sqlx::migrate::Migrator> {
+    sqlx::migrate::Migrator::new(dir)
+        .await
+        .with_context(|| format!("failed to read migrations from {}", dir.display()))
+}
+
+pub(crate) fn migration_failed(dir: &Path, component: &str) -> String {
+    format!("failed to apply migrations from {} to component {component:?}", dir.display())
 }
 
 /// The statements of one invocation. Dropping it without committing rolls it back.
@@ -50,15 +82,22 @@ pub struct DatabaseState {
     database: Option<Arc<dyn ComponentDatabase>>,
     transaction: Option<Box<dyn Transaction>>,
     component: Arc<str>,
+    deadline: Instant,
 }
 
 impl DatabaseState {
-    pub fn new(component: Arc<str>, database: Option<Arc<dyn ComponentDatabase>>) -> Self {
-        Self { database, transaction: None, component }
+    pub fn new(component: Arc<str>, database: Option<Arc<dyn ComponentDatabase>>, deadline: Instant) -> Self {
+        Self { database, transaction: None, component, deadline }
     }
 
-    pub(crate) fn component(&self) -> Arc<str> {
-        self.component.clone()
+    /// Moves the unit of work out, leaving a state with none.
+    pub(crate) fn take(&mut self) -> Self {
+        Self {
+            database: self.database.take(),
+            transaction: self.transaction.take(),
+            component: self.component.clone(),
+            deadline: self.deadline,
+        }
     }
 
     fn transaction(&mut self) -> Result<&mut Box<dyn Transaction>, Error> {
@@ -66,7 +105,8 @@ impl DatabaseState {
             .database
             .as_ref()
             .ok_or_else(|| Error::AccessDenied(format!("component {:?} has no database grant", self.component)))?;
-        Ok(self.transaction.get_or_insert_with(|| database.begin()))
+        let deadline = self.deadline;
+        Ok(self.transaction.get_or_insert_with(|| database.begin(deadline)))
     }
 
     /// Ends the unit of work: commits when `success`, otherwise rolls back.

@@ -22,6 +22,31 @@ pub(crate) fn looks_read_only(statement: &str) -> bool {
     matches!(first_keyword(statement).as_str(), "SELECT" | "WITH" | "VALUES")
 }
 
+/// Whether a statement leaves something a restarted transaction would lose: changed
+/// data, or row locks (`SELECT ... FOR UPDATE`).
+pub(crate) fn keeps_state(statement: &str) -> bool {
+    let upper = statement.to_ascii_uppercase();
+    !looks_read_only(statement) || [" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE"].iter().any(|l| upper.contains(l))
+}
+
+/// Whether a statement changes the session beyond its transaction, so the connection
+/// must not be reused as it is.
+pub(crate) fn changes_session(statement: &str) -> bool {
+    match first_keyword(statement).as_str() {
+        "SET" => !matches!(second_keyword(statement).as_str(), "LOCAL" | "CONSTRAINTS" | "TRANSACTION"),
+        "RESET" | "PREPARE" | "DEALLOCATE" | "LISTEN" | "UNLISTEN" | "DECLARE" | "DISCARD" | "LOAD" => true,
+        "CREATE" => matches!(second_keyword(statement).as_str(), "TEMP" | "TEMPORARY" | "LOCAL" | "GLOBAL"),
+        _ => false,
+    }
+}
+
+fn second_keyword(statement: &str) -> String {
+    let first = first_keyword(statement);
+    let upper = statement.to_ascii_uppercase();
+    let after = upper.find(&first).map_or("", |at| &upper[at + first.len()..]);
+    first_keyword(after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,6 +56,24 @@ mod tests {
         assert_eq!(first_keyword("  -- note\n /* x */ select 1"), "SELECT");
         assert_eq!(first_keyword("INSERT INTO t VALUES (1)"), "INSERT");
         assert_eq!(first_keyword("-- only a comment"), "");
+    }
+
+    #[test]
+    fn knows_what_a_restart_would_lose() {
+        assert!(!keeps_state("SELECT * FROM t"));
+        assert!(keeps_state("select * from t where id = $1 for update"));
+        assert!(keeps_state("INSERT INTO t VALUES (1)"));
+    }
+
+    #[test]
+    fn knows_what_outlives_the_transaction() {
+        assert!(changes_session("SET search_path = x"));
+        assert!(changes_session("set role postgres"));
+        assert!(!changes_session("SET LOCAL statement_timeout = 5"));
+        assert!(changes_session("RESET ROLE"));
+        assert!(changes_session("CREATE TEMP TABLE x (a int)"));
+        assert!(!changes_session("CREATE TABLE x (a int)"));
+        assert!(!changes_session("SELECT 1"));
     }
 
     #[test]

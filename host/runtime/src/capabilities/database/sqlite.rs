@@ -5,9 +5,10 @@
 //! upgraded only if nothing was committed since its snapshot; otherwise what it read may
 //! be stale and the unit of work fails with `conflict`, as a serializable database would.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -16,7 +17,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Statement as _, TypeInfo as _, ValueRef as _};
 
 use super::sql::looks_read_only;
-use super::{ComponentDatabase, DatabaseBackend, Transaction};
+use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
 use crate::embedded::SqliteFile;
 use crate::values;
 
@@ -37,16 +38,12 @@ impl DatabaseBackend for SqliteBackend {
         "sqlite"
     }
 
-    async fn open(&self, component: &str, migrations: Option<&Path>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
+    async fn open(&self, component: &str, options: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
         std::fs::create_dir_all(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))?;
         let file = SqliteFile::open(&self.dir.join(format!("{component}.db"))).await?;
-        if let Some(dir) = migrations {
-            let migrator = sqlx::migrate::Migrator::new(dir)
-                .await
-                .with_context(|| format!("failed to read migrations from {}", dir.display()))?;
-            migrator.run(&file.writer).await.with_context(|| {
-                format!("failed to apply migrations from {} to component {component:?}", dir.display())
-            })?;
+        if let Some(dir) = options.migrations {
+            let migrator = super::migrations(dir).await?;
+            migrator.run(&file.writer).await.with_context(|| super::migration_failed(dir, component))?;
         }
         Ok(Arc::new(SqliteDatabase(Arc::new(Shared { file, commits: AtomicU64::new(0) }))))
     }
@@ -66,7 +63,8 @@ struct Shared {
 struct SqliteDatabase(Arc<Shared>);
 
 impl ComponentDatabase for SqliteDatabase {
-    fn begin(&self) -> Box<dyn Transaction> {
+    /// SQLite statements are local and short; the invocation's own timeout bounds them.
+    fn begin(&self, _deadline: Instant) -> Box<dyn Transaction> {
         Box::new(SqliteTransaction { shared: self.0.clone(), mode: Mode::Idle })
     }
 }
@@ -82,18 +80,8 @@ struct SqliteTransaction {
     mode: Mode,
 }
 
-enum Kind {
-    Query,
-    Execute,
-}
-
-enum Output {
-    Rows(RowSet),
-    Affected(u64),
-}
-
 impl SqliteTransaction {
-    async fn run(&mut self, statement: &str, params: &[Value], kind: Kind) -> Result<Output, Error> {
+    async fn run(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
         if matches!(self.mode, Mode::Idle) {
             self.mode = if looks_read_only(statement) { self.begin_read().await? } else { self.begin_write().await? };
         }
@@ -101,11 +89,11 @@ impl SqliteTransaction {
             Mode::Reading { transaction, .. } | Mode::Writing(transaction) => transaction,
             Mode::Idle => unreachable!("a transaction was just begun"),
         };
-        match run_on(connection, statement, params, &kind).await {
+        match run_on(connection, statement, params, query).await {
             Err(e) if is_read_only_error(&e) && matches!(self.mode, Mode::Reading { .. }) => {
                 self.upgrade().await?;
                 let Mode::Writing(transaction) = &mut self.mode else { unreachable!("just upgraded") };
-                run_on(transaction, statement, params, &kind).await.map_err(map_error)
+                run_on(transaction, statement, params, query).await.map_err(map_error)
             }
             result => result.map_err(map_error),
         }
@@ -141,14 +129,14 @@ impl SqliteTransaction {
 #[async_trait]
 impl Transaction for SqliteTransaction {
     async fn query(&mut self, statement: &str, params: &[Value]) -> Result<RowSet, Error> {
-        match self.run(statement, params, Kind::Query).await? {
+        match self.run(statement, params, true).await? {
             Output::Rows(rows) => Ok(rows),
             Output::Affected(_) => unreachable!("a query returns rows"),
         }
     }
 
     async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error> {
-        match self.run(statement, params, Kind::Execute).await? {
+        match self.run(statement, params, false).await? {
             Output::Affected(count) => Ok(count),
             Output::Rows(_) => unreachable!("an execute returns a count"),
         }
@@ -179,23 +167,19 @@ async fn run_on(
     connection: &mut SqliteConnection,
     statement: &str,
     params: &[Value],
-    kind: &Kind,
+    query: bool,
 ) -> Result<Output, sqlx::Error> {
     let arguments = bind(params)?;
-    match kind {
-        Kind::Execute => {
-            let result = sqlx::query_with(statement, arguments).execute(&mut *connection).await?;
-            Ok(Output::Affected(result.rows_affected()))
-        }
-        Kind::Query => {
-            // Preparing (cached per connection) gives the column names even when no row comes back.
-            let prepared = connection.prepare(statement).await?;
-            let columns = prepared.columns().iter().map(|c| c.name().to_string()).collect();
-            let rows = prepared.query_with(arguments).fetch_all(&mut *connection).await?;
-            let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
-            Ok(Output::Rows(RowSet { columns, rows }))
-        }
+    if !query {
+        let result = sqlx::query_with(statement, arguments).execute(&mut *connection).await?;
+        return Ok(Output::Affected(result.rows_affected()));
     }
+    // Preparing (cached per connection) gives the column names even when no row comes back.
+    let prepared = connection.prepare(statement).await?;
+    let columns = prepared.columns().iter().map(|c| c.name().to_string()).collect();
+    let rows = prepared.query_with(arguments).fetch_all(&mut *connection).await?;
+    let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
+    Ok(Output::Rows(RowSet { columns, rows }))
 }
 
 /// SQLite has no timestamp, uuid or json types: such values are stored in their

@@ -4,18 +4,23 @@ use joule_world::database::{Error, Value};
 
 use super::*;
 
+fn far() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(60)
+}
+
 async fn database(dir: &tempfile::TempDir, migration: &str) -> Arc<dyn ComponentDatabase> {
     let migrations = dir.path().join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
     std::fs::write(migrations.join("0001_init.sql"), migration).unwrap();
-    SqliteBackend::new(dir.path().join("databases")).open("test", Some(&migrations)).await.unwrap()
+    let options = OpenOptions { migrations: Some(&migrations), timeout: std::time::Duration::from_secs(5) };
+    SqliteBackend::new(dir.path().join("databases")).open("test", &options).await.unwrap()
 }
 
 const COUNTERS: &str = "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
                         INSERT INTO counters VALUES ('a', 0);";
 
 async fn counter(db: &Arc<dyn ComponentDatabase>) -> i64 {
-    let rows = db.begin().query("SELECT value FROM counters WHERE name = 'a'", &[]).await.unwrap();
+    let rows = db.begin(far()).query("SELECT value FROM counters WHERE name = 'a'", &[]).await.unwrap();
     match rows.rows[0][0] {
         Value::Int(v) => v,
         ref other => panic!("unexpected {other:?}"),
@@ -26,7 +31,7 @@ async fn counter(db: &Arc<dyn ComponentDatabase>) -> i64 {
 async fn values_round_trip_in_their_canonical_form() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, "CREATE TABLE t (i BIGINT, f DOUBLE PRECISION, d TEXT, s TEXT, b BOOLEAN, ts TIMESTAMPTZ, day DATE, j JSONB, u UUID, bytes BYTEA, n TEXT);").await;
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     let params = [
         Value::Int(-7),
         Value::Float(1.5),
@@ -69,7 +74,7 @@ async fn values_round_trip_in_their_canonical_form() {
 async fn numbered_parameters_bind_by_number() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let rows = db.begin().query("SELECT $2 AS b, $1 AS a", &[Value::Int(1), Value::Int(2)]).await.unwrap();
+    let rows = db.begin(far()).query("SELECT $2 AS b, $1 AS a", &[Value::Int(1), Value::Int(2)]).await.unwrap();
     assert_eq!(rows.rows[0], [Value::Int(2), Value::Int(1)]);
 }
 
@@ -77,7 +82,7 @@ async fn numbered_parameters_bind_by_number() {
 async fn an_empty_result_still_names_its_columns() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let rows = db.begin().query("SELECT name, value FROM counters WHERE name = 'none'", &[]).await.unwrap();
+    let rows = db.begin(far()).query("SELECT name, value FROM counters WHERE name = 'none'", &[]).await.unwrap();
     assert_eq!(rows.columns, ["name", "value"]);
     assert!(rows.rows.is_empty());
 }
@@ -88,17 +93,17 @@ async fn commit_keeps_and_rollback_or_drop_discards() {
     let db = database(&dir, COUNTERS).await;
     let increment = "UPDATE counters SET value = value + 1 WHERE name = 'a'";
 
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     tx.execute(increment, &[]).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(counter(&db).await, 1);
 
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     tx.execute(increment, &[]).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(counter(&db).await, 1);
 
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     tx.execute(increment, &[]).await.unwrap();
     drop(tx);
     assert_eq!(counter(&db).await, 1);
@@ -111,7 +116,7 @@ async fn concurrent_writers_take_turns() {
     let tasks = (0..20).map(|_| {
         let db = db.clone();
         tokio::spawn(async move {
-            let mut tx = db.begin();
+            let mut tx = db.begin(far());
             let rows = tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'a'", &[]).await.unwrap();
             assert_eq!(rows, 1);
             tx.commit().await.unwrap();
@@ -127,7 +132,7 @@ async fn concurrent_writers_take_turns() {
 async fn a_reader_that_writes_is_upgraded_when_its_snapshot_is_current() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     tx.query("SELECT value FROM counters", &[]).await.unwrap();
     tx.execute("UPDATE counters SET value = 5", &[]).await.unwrap();
     tx.commit().await.unwrap();
@@ -138,10 +143,10 @@ async fn a_reader_that_writes_is_upgraded_when_its_snapshot_is_current() {
 async fn a_reader_whose_snapshot_went_stale_cannot_write() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let mut reader = db.begin();
+    let mut reader = db.begin(far());
     reader.query("SELECT value FROM counters", &[]).await.unwrap();
 
-    let mut writer = db.begin();
+    let mut writer = db.begin(far());
     writer.execute("UPDATE counters SET value = 1", &[]).await.unwrap();
     writer.commit().await.unwrap();
 
@@ -155,7 +160,7 @@ async fn a_reader_whose_snapshot_went_stale_cannot_write() {
 async fn errors_are_typed_for_the_guest() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     let duplicate = tx.execute("INSERT INTO counters VALUES ('a', 1)", &[]).await.unwrap_err();
     assert!(matches!(duplicate, Error::ConstraintViolation(_)), "{duplicate:?}");
     let syntax = tx.execute("INSERT INTO nowhere VALUES (1)", &[]).await.unwrap_err();
@@ -172,11 +177,27 @@ async fn errors_are_typed_for_the_guest() {
 async fn migrations_apply_once_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let mut tx = db.begin();
+    let mut tx = db.begin(far());
     tx.execute("UPDATE counters SET value = 3", &[]).await.unwrap();
     tx.commit().await.unwrap();
     drop(db);
     // Re-running the INSERT in the migration would fail on the primary key.
     let db = database(&dir, COUNTERS).await;
     assert_eq!(counter(&db).await, 3);
+}
+
+#[tokio::test]
+async fn other_database_files_are_out_of_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir, COUNTERS).await;
+    let elsewhere = dir.path().join("elsewhere.db");
+    let mut tx = db.begin(far());
+    for statement in [
+        format!("ATTACH DATABASE '{}' AS other", elsewhere.display()),
+        format!("VACUUM INTO '{}'", elsewhere.display()),
+    ] {
+        let error = tx.execute(&statement, &[]).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidQuery(_)), "{statement}: {error:?}");
+    }
+    assert!(!elsewhere.exists());
 }

@@ -5,6 +5,7 @@
 
 pub mod embedded;
 mod host;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,99 @@
+//! Creating the platform schema, and each component's schema and role.
+//!
+//! Replicas starting at once run this concurrently; an advisory lock makes them take turns.
+
+use sqlx::postgres::PgPool;
+
+use super::names::Names;
+
+/// The advisory lock key for provisioning ("joule" in ASCII).
+const PROVISION_LOCK: i64 = 0x6a6f_756c_65;
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+pub(super) async fn platform(admin: &PgPool) -> anyhow::Result<()> {
+    let mut transaction = admin.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROVISION_LOCK).execute(&mut *transaction).await?;
+    let schema = quote_identifier(super::PLATFORM_SCHEMA);
+    for statement in [format!("CREATE SCHEMA IF NOT EXISTS {schema}"), format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")] {
+        sqlx::query(&statement).execute(&mut *transaction).await?;
+    }
+    transaction.commit().await?;
+    // The admin pool's search_path is the platform schema, so the migration history lands there.
+    sqlx::migrate!("../../migrations/postgres").run(admin).await?;
+    Ok(())
+}
+
+/// Creates (or repairs) the component's role and schema. The role may log in, owns its
+/// schema, and holds no other membership or attribute that could reach further.
+pub(super) async fn component(admin: &PgPool, database: &str, names: &Names, password: Option<&str>) -> anyhow::Result<()> {
+    let role = quote_identifier(&names.role);
+    let schema = quote_identifier(&names.schema);
+    let database = quote_identifier(database);
+    let role_literal = quote_literal(&names.role);
+    let password = password.map_or("NULL".to_string(), quote_literal);
+    let statements = [
+        format!(
+            r#"DO $$
+            DECLARE
+                granted name;
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {role_literal}) THEN
+                    CREATE ROLE {role} LOGIN;
+                END IF;
+                FOR granted IN
+                    SELECT g.rolname FROM pg_catalog.pg_auth_members m
+                    JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+                    JOIN pg_catalog.pg_roles r ON r.oid = m.member
+                    WHERE r.rolname = {role_literal}
+                LOOP
+                    EXECUTE format('REVOKE %I FROM %I', granted, {role_literal});
+                END LOOP;
+            END
+            $$"#
+        ),
+        format!(
+            "ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION \
+             NOBYPASSRLS PASSWORD {password}"
+        ),
+        format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}"),
+        format!("ALTER SCHEMA {schema} OWNER TO {role}"),
+        format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"),
+        format!("GRANT CONNECT ON DATABASE {database} TO {role}"),
+        format!("ALTER ROLE {role} IN DATABASE {database} SET search_path = {schema}"),
+    ];
+    let mut transaction = admin.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROVISION_LOCK).execute(&mut *transaction).await?;
+    for statement in &statements {
+        sqlx::query(statement).execute(&mut *transaction).await?;
+    }
+    sqlx::query(
+        "INSERT INTO component_databases (component, schema_name, role_name) VALUES ($1, $2, $3)
+         ON CONFLICT (component) DO UPDATE
+         SET schema_name = excluded.schema_name, role_name = excluded.role_name, provisioned_at = now()",
+    )
+    .bind(&names.component)
+    .bind(&names.schema)
+    .bind(&names.role)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

@@ -1,0 +1,135 @@
+//! One invocation's transaction on Postgres.
+//!
+//! - It begins at the first statement, unless the invocation's deadline has passed; each
+//!   statement is bounded by the session's statement timeout, the component's timeout.
+//! - A failed statement does not spoil the unit of work, as on SQLite: once the transaction
+//!   has written, each statement runs under a savepoint it can roll back to; before that,
+//!   there is nothing to keep and the transaction simply starts over.
+//! - A connection whose session the component changed (`SET`, `PREPARE`, temporary tables...)
+//!   or that is dropped mid-transaction is closed rather than returned to the pool.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use joule_world::database::{Error, RowSet, Value};
+use sqlx::Executor as _;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, Postgres};
+
+use super::values::{map_error, run_on};
+use crate::capabilities::database::sql::{changes_session, keeps_state};
+use crate::capabilities::database::{Output, Transaction};
+
+pub(super) struct PgTransaction {
+    pool: PgPool,
+    deadline: Instant,
+    open: Option<Open>,
+}
+
+struct Open {
+    /// `None` once handed back to the pool.
+    connection: Option<PoolConnection<Postgres>>,
+    /// Whether a statement changed data or took locks that a restart would lose.
+    written: bool,
+    /// Whether the session outlives the transaction in a changed state.
+    session_changed: bool,
+}
+
+impl Open {
+    fn connection(&mut self) -> &mut PoolConnection<Postgres> {
+        self.connection.as_mut().expect("an open transaction holds its connection")
+    }
+
+    /// Ends the transaction with `COMMIT` or `ROLLBACK`, and returns the connection to the
+    /// pool only if its session is as the pool gave it.
+    async fn end(mut self, statement: &str) -> Result<(), Error> {
+        let result = self.connection().execute(statement).await.map(drop).map_err(map_error);
+        let mut connection = self.connection.take().expect("an open transaction holds its connection");
+        if result.is_err() || self.session_changed {
+            connection.close_on_drop();
+        }
+        result
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // Still inside a transaction: the connection must not serve anyone else.
+        if let Some(connection) = &mut self.connection {
+            connection.close_on_drop();
+        }
+    }
+}
+
+impl PgTransaction {
+    pub(super) fn new(pool: PgPool, deadline: Instant) -> Self {
+        Self { pool, deadline, open: None }
+    }
+
+    async fn begin(&mut self) -> Result<&mut Open, Error> {
+        if self.open.is_none() {
+            if Instant::now() >= self.deadline {
+                return Err(Error::Timeout);
+            }
+            let mut connection = self.pool.acquire().await.map_err(map_error)?;
+            connection.execute("BEGIN").await.map_err(map_error)?;
+            self.open = Some(Open { connection: Some(connection), written: false, session_changed: false });
+        }
+        Ok(self.open.as_mut().expect("just opened"))
+    }
+
+    pub(super) async fn run(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
+        let open = self.begin().await?;
+        let savepoint = open.written;
+        if savepoint {
+            open.connection().execute("SAVEPOINT joule_statement").await.map_err(map_error)?;
+        }
+        match run_on(open.connection(), statement, params, query).await {
+            Ok(output) => {
+                open.written |= keeps_state(statement);
+                open.session_changed |= changes_session(statement);
+                Ok(output)
+            }
+            Err(error) => {
+                if savepoint {
+                    open.connection().execute("ROLLBACK TO SAVEPOINT joule_statement").await.map_err(map_error)?;
+                } else if let Some(open) = self.open.take() {
+                    // Nothing worth keeping yet: start afresh at the next statement.
+                    open.end("ROLLBACK").await?;
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Transaction for PgTransaction {
+    async fn query(&mut self, statement: &str, params: &[Value]) -> Result<RowSet, Error> {
+        match self.run(statement, params, true).await? {
+            Output::Rows(rows) => Ok(rows),
+            Output::Affected(_) => unreachable!("a query returns rows"),
+        }
+    }
+
+    async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error> {
+        match self.run(statement, params, false).await? {
+            Output::Affected(count) => Ok(count),
+            Output::Rows(_) => unreachable!("an execute returns a count"),
+        }
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), Error> {
+        match self.open.take() {
+            None => Ok(()),
+            Some(open) => open.end("COMMIT").await,
+        }
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<(), Error> {
+        match self.open.take() {
+            None => Ok(()),
+            Some(open) => open.end("ROLLBACK").await,
+        }
+    }
+}

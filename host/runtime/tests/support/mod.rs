@@ -1,0 +1,44 @@
+//! Real services for capability tests: a fresh Postgres database per test, and Redis.
+//!
+//! The URLs come from `JOULE_TEST_DATABASE_URL` and `JOULE_TEST_REDIS_URL` (see `scripts/test`).
+//! Without them a test says it is skipped; under `CI=true` it fails instead.
+
+#![allow(dead_code, reason = "each test file uses part of this")]
+
+use std::str::FromStr as _;
+
+use sqlx::ConnectOptions as _;
+use sqlx::Executor as _;
+use sqlx::postgres::PgConnectOptions;
+
+fn service_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("{variable} must be set in CI; the capability tests run against the real service")
+        }
+        _ => {
+            eprintln!("skipped: {variable} is not set (scripts/test sets it)");
+            None
+        }
+    }
+}
+
+/// A URL of a new, empty database on the test Postgres.
+pub async fn fresh_database() -> Option<String> {
+    let base = service_url("JOULE_TEST_DATABASE_URL")?;
+    let name = format!("joule_rt_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnectOptions::from_str(&base).unwrap().connect().await.expect("connect to the test Postgres");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) if server.contains("://") && server.split("://").nth(1).is_some_and(|s| !s.is_empty()) => {
+            format!("{server}/{name}")
+        }
+        _ => format!("{base}/{name}"),
+    };
+    Some(url)
+}
+
+pub fn redis_url() -> Option<String> {
+    service_url("JOULE_TEST_REDIS_URL")
+}

@@ -1,0 +1,3 @@
+CREATE TABLE loot (
+    what TEXT NOT NULL
+);
