@@ -1,51 +1,56 @@
-//! `cargo run --release -p joule-bench`: serves the hello component with `joule up`,
-//! loads it with wrk (2 threads, 50 connections, 10 s), runs the in-process invocation
-//! benchmark, and prints one table. Pass `--quick` for 3-second runs.
+//! `cargo run --release -p joule-bench`: measures Joule and prints one table.
+//!
+//! - the hello component under wrk (2 threads, 50 connections);
+//! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
+//! - the in-process cost of one invocation (criterion).
+//!
+//! `--quick` measures for 3 seconds instead of 10. Postgres comes from
+//! `JOULE_BENCH_DATABASE_URL` (default: the local server); a fresh database is created.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
+mod host;
+mod wrk;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::str::FromStr as _;
 
 use anyhow::{Context as _, bail};
+use sqlx::{ConnectOptions as _, Executor as _};
 
-struct Wrk {
-    requests_per_second: f64,
-    p50: String,
-    p99: String,
-}
+use host::Host;
 
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let duration = if quick { "3s" } else { "10s" };
+    if !wrk::available() {
+        bail!("wrk is needed: apt-get install wrk");
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("bench/ sits in the repository")?.to_path_buf();
-    which("wrk").context("wrk is needed: apt-get install wrk")?;
-
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(&cargo).current_dir(&root).args(["build", "--release", "-p", "joule"]))?;
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
     let joule = target.join("release/joule");
-    let manifest = root.join("bench/hello.toml");
-    run(Command::new(&joule).arg("build").arg("-f").arg(&manifest))?;
+    let hello = root.join("bench/hello.toml");
+    let platform = root.join("spin.toml");
+    for manifest in [&hello, &platform] {
+        run(Command::new(&joule).arg("build").arg("-f").arg(manifest))?;
+    }
 
-    let state = std::env::temp_dir().join(format!("joule-bench-{}", std::process::id()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Command::new(&joule)
-        .args(["up", "--listen", &address, "-f"])
-        .arg(&manifest)
-        .arg("--state-dir")
-        .arg(&state)
-        .env("JOULE_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .context("failed to start joule")?;
-    let measured = measure_http(&mut server, &address, duration);
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&state);
-    let wrk = measured?;
+    let mut rows = Vec::new();
+    let host = Host::start(&joule, &hello, &[])?;
+    rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), wrk::measure(&host.url("/hello"), duration)?.summary()));
+    drop(host);
+
+    let host = Host::start(&joule, &platform, &[])?;
+    let url = station_url(&host)?;
+    rows.push(("GET /api/v1/stations/{id}, SQLite".into(), wrk::measure(&url, duration)?.summary()));
+    drop(host);
+
+    let database_url = fresh_database()?;
+    let host = Host::start(&joule, &platform, &[("DATABASE_URL", database_url)])?;
+    let url = station_url(&host)?;
+    rows.push(("GET /api/v1/stations/{id}, Postgres".into(), wrk::measure(&url, duration)?.summary()));
+    drop(host);
 
     let criterion = Command::new(&cargo)
         .current_dir(&root)
@@ -56,70 +61,45 @@ fn main() -> anyhow::Result<()> {
     if !criterion.status.success() {
         bail!("the invocation benchmark failed");
     }
-    let criterion = String::from_utf8_lossy(&criterion.stdout);
+    for (name, nanos) in bencher_lines(&String::from_utf8_lossy(&criterion.stdout)) {
+        rows.push((format!("{name} (criterion, per invocation)"), format!("{:.1} µs", nanos / 1000.0)));
+    }
 
-    println!();
-    println!("| measure | result |");
-    println!("|---|---|");
-    println!(
-        "| hello component on joule, wrk -t2 -c50 -d{duration} | {:.0} req/s (p50 {}, p99 {}) |",
-        wrk.requests_per_second, wrk.p50, wrk.p99
-    );
-    for (name, nanos) in bencher_lines(&criterion) {
-        println!("| {name} (criterion, per invocation) | {:.1} µs |", nanos / 1000.0);
+    println!("\n| measure | result |\n|---|---|");
+    for (measure, result) in rows {
+        println!("| {measure} | {result} |");
     }
     Ok(())
 }
 
-fn measure_http(server: &mut Child, address: &str, duration: &str) -> anyhow::Result<Wrk> {
-    wait_ready(server, address)?;
-    let url = format!("http://{address}/hello");
-    // Warm up: fill the instance pool and the page cache.
-    wrk(&url, "2s")?;
-    wrk(&url, duration)
+/// Creates a station to read, and returns its URL.
+fn station_url(host: &Host) -> anyhow::Result<String> {
+    let station = serde_json::json!({
+        "name": "Benchmark Hub", "location": { "lat": 52.37, "lng": 4.89 }, "timeZone": "Europe/Amsterdam",
+        "connectors": [{ "connectorId": "1", "type": "CCS2", "maxPowerKw": 150 },
+                       { "connectorId": "2", "type": "Type2", "maxPowerKw": 22 }]
+    });
+    let (status, body) = host.request("POST", "/api/v1/stations", Some(&station))?;
+    if status != 201 {
+        bail!("creating the station failed ({status}): {body}");
+    }
+    let created: serde_json::Value = serde_json::from_str(&body)?;
+    let id = created["id"].as_str().context("the station has an id")?;
+    Ok(host.url(&format!("/api/v1/stations/{id}")))
 }
 
-fn wait_ready(server: &mut Child, address: &str) -> anyhow::Result<()> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = server.try_wait()? {
-            bail!("joule exited ({status}) before it was ready");
-        }
-        if get_status(address, "/health/ready").is_ok_and(|status| status == 200) {
-            return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("joule was not ready within 2 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A bare HTTP/1.1 GET, enough to poll readiness without an HTTP client dependency.
-fn get_status(address: &str, path: &str) -> anyhow::Result<u16> {
-    let mut stream = TcpStream::connect(address)?;
-    write!(stream, "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response.split_whitespace().nth(1).context("no status line")?;
-    Ok(status.parse()?)
-}
-
-fn wrk(url: &str, duration: &str) -> anyhow::Result<Wrk> {
-    let output = Command::new("wrk").args(["-t2", "-c50", "-d", duration, "--latency", url]).output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!("wrk failed: {text}");
-    }
-    if text.contains("Non-2xx") || text.contains("Socket errors") {
-        bail!("wrk saw errors:\n{text}");
-    }
-    let field = |prefix: &str| {
-        text.lines()
-            .find_map(|line| line.trim().strip_prefix(prefix).map(|rest| rest.trim().to_string()))
-            .with_context(|| format!("wrk printed no {prefix:?}:\n{text}"))
-    };
-    Ok(Wrk { requests_per_second: field("Requests/sec:")?.parse()?, p50: field("50%")?, p99: field("99%")? })
+/// A new database on the benchmark's Postgres.
+fn fresh_database() -> anyhow::Result<String> {
+    let base = std::env::var("JOULE_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("joule_bench_{}", uuid::Uuid::new_v4().simple());
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+        let mut admin = sqlx::postgres::PgConnectOptions::from_str(&base)?.connect().await?;
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        anyhow::Ok(())
+    }).with_context(|| format!("failed to create a database on {base} (JOULE_BENCH_DATABASE_URL)"))?;
+    let (server, _) = base.rsplit_once('/').context("the URL names a database")?;
+    Ok(format!("{server}/{name}"))
 }
 
 /// `test <name> ... bench: <n> ns/iter (+/- <d>)` lines from criterion's bencher format.
@@ -129,7 +109,7 @@ fn bencher_lines(output: &str) -> Vec<(String, f64)> {
         .filter_map(|line| {
             let rest = line.strip_prefix("test ")?;
             let (name, rest) = rest.split_once(" ... bench:")?;
-            let nanos = rest.trim().split_whitespace().next()?.replace(',', "").parse().ok()?;
+            let nanos = rest.split_whitespace().next()?.replace(',', "").parse().ok()?;
             Some((name.trim().to_string(), nanos))
         })
         .collect()
@@ -139,15 +119,6 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
     let status = command.status().with_context(|| format!("failed to run {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed ({status})");
-    }
-    Ok(())
-}
-
-fn which(program: &str) -> anyhow::Result<()> {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
-    if !found {
-        bail!("{program} is not on PATH");
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Real services for capability tests: a fresh Postgres database per test, and Redis.
 //!
 //! The URLs come from `JOULE_TEST_DATABASE_URL` and `JOULE_TEST_REDIS_URL` (see `scripts/test`).
-//! Without them a test says it is skipped; under `CI=true` it fails instead.
+//! Without them a test says it is skipped, when the run says it is the embedded one
+//! (`JOULE_TEST_BACKENDS=embedded`) or outside CI; under `CI=true` it fails instead.
 
 #![allow(dead_code, reason = "each test file uses part of this")]
 
@@ -14,6 +15,7 @@ use sqlx::postgres::PgConnectOptions;
 fn service_url(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("JOULE_TEST_BACKENDS").is_ok_and(|b| b == "embedded") => None,
         _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
             panic!("{variable} must be set in CI; the capability tests run against the real service")
         }

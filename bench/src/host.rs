@@ -1,0 +1,85 @@
+//! A `joule up` process for a benchmark, and the few HTTP calls made outside the load.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+pub struct Host {
+    child: Child,
+    pub address: String,
+    /// Removed when the host is dropped.
+    _state: tempfile::TempDir,
+}
+
+impl Host {
+    /// Starts `joule up` with `manifest` and `env`, and waits until it is ready.
+    pub fn start(joule: &Path, manifest: &Path, env: &[(&str, String)]) -> anyhow::Result<Self> {
+        let state = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let address = format!("127.0.0.1:{port}");
+        let child = Command::new(joule)
+            .args(["up", "--listen", &address, "-f"])
+            .arg(manifest)
+            .arg("--state-dir")
+            .arg(state.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("JOULE_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("failed to start joule")?;
+        let mut host = Self { child, address, _state: state };
+        host.wait_ready()?;
+        Ok(host)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("joule exited ({status}) before it was ready");
+            }
+            if self.request("GET", "/health/ready", None).is_ok_and(|(status, _)| status == 200) {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("joule was not ready within 2 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A bare HTTP/1.1 request: enough for setup calls without an HTTP client dependency.
+    pub fn request(&self, method: &str, path: &str, json: Option<&serde_json::Value>) -> anyhow::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(&self.address)?;
+        let body = json.map(|j| j.to_string()).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response.split_whitespace().nth(1).context("no status line")?.parse()?;
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok((status, body))
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,45 @@
+//! Load from wrk, with the settings every figure here uses: 2 threads, 50 connections.
+
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+pub struct Load {
+    pub requests_per_second: f64,
+    pub p50: String,
+    pub p99: String,
+}
+
+impl Load {
+    pub fn summary(&self) -> String {
+        format!("{:.0} req/s (p50 {}, p99 {})", self.requests_per_second, self.p50, self.p99)
+    }
+}
+
+/// Warms up for 2 seconds, then measures for `duration`.
+pub fn measure(url: &str, duration: &str) -> anyhow::Result<Load> {
+    run(url, "2s")?;
+    run(url, duration)
+}
+
+fn run(url: &str, duration: &str) -> anyhow::Result<Load> {
+    let output = Command::new("wrk").args(["-t2", "-c50", "-d", duration, "--latency", url]).output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("wrk failed: {text}");
+    }
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        bail!("wrk saw errors:\n{text}");
+    }
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(prefix).map(|rest| rest.trim().to_string()))
+            .with_context(|| format!("wrk printed no {prefix:?}:\n{text}"))
+    };
+    Ok(Load { requests_per_second: field("Requests/sec:")?.parse()?, p50: field("50%")?, p99: field("99%")? })
+}
+
+/// Whether wrk is installed.
+pub fn available() -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("wrk").is_file()))
+}
