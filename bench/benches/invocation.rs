@@ -24,14 +24,14 @@ fn invocation(c: &mut Criterion) {
 
     c.bench_function("instantiate hello", |b| {
         b.to_async(&tokio).iter(|| async {
-            let mut invocation = hello.invocation().unwrap();
+            let mut invocation = hello.invocation(Default::default()).unwrap();
             let handler = hello.http_handler().unwrap();
             handler.instantiate_async(invocation.store()).await.unwrap();
         })
     });
     c.bench_function("instantiate and call hello", |b| {
         b.to_async(&tokio).iter(|| async {
-            let response = joule_trigger_http::invoke(hello.clone(), hello_request()).await;
+            let response = joule_trigger_http::invoke(hello.clone(), hello_request(), Default::default()).await;
             assert_eq!(response.status(), 200);
         })
     });

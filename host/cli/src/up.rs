@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use joule_runtime::capabilities::database::postgres::PostgresSettings;
 use joule_runtime::{BackendSettings, Manifest, Runtime, RuntimeOptions};
+use joule_trigger_amqp::AmqpTrigger;
 use joule_trigger_http::{HttpSettings, HttpTrigger};
+use tokio::sync::watch;
 
 #[derive(clap::Args)]
 pub struct UpArgs {
@@ -48,6 +50,18 @@ pub struct UpArgs {
     /// First part of every Redis key, so several deployments can share one Redis.
     #[arg(long, default_value = "joule", env = "JOULE_REDIS_PREFIX")]
     redis_prefix: String,
+    /// RabbitMQ for events; without it, the embedded broker in the state directory.
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    amqp_url: Option<String>,
+    /// The topic exchange events are published to.
+    #[arg(long, default_value = joule_runtime::DEFAULT_EVENTS_EXCHANGE, env = "JOULE_EVENTS_EXCHANGE")]
+    events_exchange: String,
+    /// The first part of every queue name, so several deployments can share one broker.
+    #[arg(long, default_value = joule_runtime::DEFAULT_QUEUE_NAMESPACE, env = "JOULE_QUEUE_NAMESPACE")]
+    queue_namespace: String,
+    /// Do not relay the outbox to the broker from this process (another replica does).
+    #[arg(long, env = "JOULE_NO_RELAY")]
+    no_relay: bool,
 }
 
 /// An empty variable counts as unset.
@@ -69,6 +83,9 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let backends = BackendSettings {
         database_url: set(args.database_url),
         redis_url: set(args.redis_url),
+        amqp_url: set(args.amqp_url),
+        events_exchange: args.events_exchange,
+        queue_namespace: args.queue_namespace,
         postgres: PostgresSettings { pool_size: args.database_pool_size, role_secret: set(args.database_role_secret) },
         redis_prefix: args.redis_prefix,
     };
@@ -78,13 +95,34 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
         max_request_body: usize::try_from(args.max_request_body.as_u64()).context("--max-request-body is too large")?,
         shutdown_grace: args.shutdown_grace,
     };
-    let trigger = HttpTrigger::new(runtime, settings)?;
+    let http = HttpTrigger::new(runtime.clone(), settings)?;
+    let amqp = AmqpTrigger::new(runtime.clone(), args.shutdown_grace)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "serving");
-    trigger.serve(listener, shutdown_signal()).await?;
-    Ok(())
+
+    let (stop_triggers, triggers_stopped) = watch::channel(false);
+    let (stop_relay, relay_stopped) = watch::channel(false);
+    let relay = (!args.no_relay).then(|| tokio::spawn(runtime.relay().run(stopped(relay_stopped))));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_triggers.send(true);
+    });
+    let (served, consumed) =
+        tokio::join!(http.serve(listener, stopped(triggers_stopped.clone())), amqp.run(stopped(triggers_stopped)));
+    // The relay goes last, so events committed by requests that were finishing still leave.
+    let _ = stop_relay.send(true);
+    if let Some(relay) = relay {
+        let _ = relay.await;
+    }
+    served?;
+    consumed
+}
+
+/// Completes once `signal` turns true.
+async fn stopped(mut signal: watch::Receiver<bool>) {
+    let _ = signal.wait_for(|stop| *stop).await;
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
+use std::collections::BTreeSet;
+
+use joule_world::event_handler::EventHandlerPre;
+use tokio::sync::{Notify, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -12,6 +15,7 @@ use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::database::{ComponentDatabase, DatabaseState};
+use crate::capabilities::events::{EventsState, InvocationContext};
 use crate::capabilities::kv::{KeyValueBackend, KvState};
 use crate::capabilities::outbound_http::OutboundHttpHooks;
 use crate::capabilities::variables::{ComponentVariables, VariablesState};
@@ -20,6 +24,8 @@ use crate::manifest::ComponentConfig;
 
 /// The WASI 0.2 export that makes a component servable over HTTP.
 pub const HTTP_HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2";
+/// The export that makes a component an event handler.
+pub const EVENT_HANDLER_EXPORT: &str = "joule:platform/handler@0.1";
 
 /// The invocation was refused because the component is at its concurrency limit.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,7 +41,10 @@ pub struct LoadedComponent {
     pub exports: Vec<String>,
     pub(crate) engine: Engine,
     pub(crate) http: Option<ProxyPre<InvocationState>>,
+    pub(crate) handler: Option<EventHandlerPre<InvocationState>>,
     pub(crate) database: Option<Arc<dyn ComponentDatabase>>,
+    pub(crate) publishes: Arc<BTreeSet<String>>,
+    pub(crate) outbox_signal: Arc<Notify>,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
     pub(crate) kv_space: Arc<str>,
     pub(crate) variables: ComponentVariables,
@@ -53,8 +62,13 @@ impl LoadedComponent {
         self.http.is_some()
     }
 
+    /// The pre-instantiated event handler, if the component exports one.
+    pub fn event_handler(&self) -> Option<&EventHandlerPre<InvocationState>> {
+        self.handler.as_ref()
+    }
+
     /// Creates a fresh store for one invocation, with the component's limits applied.
-    pub fn invocation(&self) -> Result<Invocation, Overloaded> {
+    pub fn invocation(&self, context: InvocationContext) -> Result<Invocation, Overloaded> {
         let permit = match &self.concurrency {
             None => None,
             Some(semaphore) => {
@@ -75,7 +89,13 @@ impl LoadedComponent {
             limits: StoreLimitsBuilder::new()
                 .memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
                 .build(),
-            database: DatabaseState::new(self.id.clone(), self.database.clone(), deadline),
+            database: DatabaseState::new(
+                self.id.clone(),
+                self.database.clone(),
+                deadline,
+                Some(self.outbox_signal.clone()),
+            ),
+            events: EventsState::new(self.id.clone(), self.publishes.clone(), context),
             kv: KvState::new(self.kv.clone(), self.kv_space.clone()),
             variables: VariablesState::new(self.variables.clone()),
         };

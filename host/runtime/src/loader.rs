@@ -4,25 +4,34 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tokio::sync::Semaphore;
+use joule_world::event_handler::EventHandlerPre;
+use tokio::sync::{Notify, Semaphore};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::database::OpenOptions;
 use crate::capabilities::{self, kv};
-use crate::component::{HTTP_HANDLER_EXPORT, LoadedComponent};
+use crate::component::{EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent};
 use crate::engine::JouleEngine;
 use crate::error::RuntimeError;
 use crate::manifest::ComponentConfig;
 use crate::runtime::Backends;
 
+/// What loading needs from the runtime around it.
+pub(crate) struct LoadContext<'a> {
+    pub engine: &'a JouleEngine,
+    pub backends: &'a Backends,
+    pub application: &'a str,
+    pub outbox_signal: &'a Arc<Notify>,
+}
+
 pub(crate) async fn load(
-    engine: &JouleEngine,
-    backends: &Backends,
-    application: &str,
+    context: &LoadContext<'_>,
     config: &ComponentConfig,
     variables: ComponentVariables,
+    queue_triggered: bool,
 ) -> Result<LoadedComponent, RuntimeError> {
+    let LoadContext { engine, backends, application, .. } = *context;
     let id = config.id.as_str();
     let failed = |e: anyhow::Error| RuntimeError::component(id, e);
 
@@ -45,22 +54,33 @@ pub(crate) async fn load(
         .map_err(anyhow::Error::from)
         .context("failed to link its imports")
         .map_err(failed)?;
-    let http = if exports.iter().any(|name| name.starts_with(HTTP_HANDLER_EXPORT)) {
-        let proxy = ProxyPre::new(pre).map_err(anyhow::Error::from).map_err(failed)?;
-        Some(proxy)
+    let exported = |prefix: &str| exports.iter().any(|name| name.starts_with(prefix));
+    let http = match exported(HTTP_HANDLER_EXPORT) {
+        true => Some(ProxyPre::new(pre.clone()).map_err(anyhow::Error::from).map_err(failed)?),
+        false => None,
+    };
+    let handler = match exported(EVENT_HANDLER_EXPORT) {
+        true => Some(EventHandlerPre::new(pre).map_err(anyhow::Error::from).map_err(failed)?),
+        false => None,
+    };
+    // Publishing and handling events need the unit of work's outbox and inbox, which live
+    // in the component's database, granted or not.
+    let grants = &config.grants;
+    let database = if grants.database.is_some() || !grants.events_publish.is_empty() || queue_triggered {
+        let options = OpenOptions {
+            migrations: grants.database.as_ref().and_then(|g| g.migrations.as_deref()),
+            timeout: config.limits.timeout,
+            publishes: &grants.events_publish,
+        };
+        let database = backends
+            .database
+            .open(id, &options)
+            .await
+            .with_context(|| format!("failed to open its {} database", backends.database.name()))
+            .map_err(failed)?;
+        Some(database)
     } else {
         None
-    };
-    let database = match &config.grants.database {
-        None => None,
-        Some(grant) => Some(
-            backends
-                .database
-                .open(id, &OpenOptions { migrations: grant.migrations.as_deref(), timeout: config.limits.timeout })
-                .await
-                .with_context(|| format!("failed to open its {} database", backends.database.name()))
-                .map_err(failed)?,
-        ),
     };
     tracing::info!(
         component = id,
@@ -74,7 +94,10 @@ pub(crate) async fn load(
         exports,
         engine: engine.engine().clone(),
         http,
+        handler,
         database,
+        publishes: Arc::new(grants.events_publish.clone()),
+        outbox_signal: context.outbox_signal.clone(),
         kv: backends.kv.clone(),
         kv_space: kv::key_space(application, id),
         variables,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use crate::capabilities::database::DatabaseBackend;
 use crate::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
 use crate::capabilities::database::sqlite::SqliteBackend;
@@ -16,8 +18,11 @@ use crate::component::LoadedComponent;
 use crate::embedded::{LocalStore, StateDir};
 use crate::engine::{EngineSettings, JouleEngine};
 use crate::error::RuntimeError;
-use crate::loader;
-use crate::manifest::Manifest;
+use crate::events::broker::embedded::EmbeddedBroker;
+use crate::events::broker::rabbitmq::RabbitBroker;
+use crate::events::{Broker, QueueSpec, Relay};
+use crate::loader::{self, LoadContext};
+use crate::manifest::{AmqpTriggerConfig, Manifest};
 
 /// How long a readiness probe waits on a backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -26,20 +31,47 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Backends {
     pub database: Arc<dyn DatabaseBackend>,
     pub kv: Arc<dyn KeyValueBackend>,
+    pub broker: Arc<dyn Broker>,
 }
 
 /// Which backends to use: a URL selects the service, none the embedded default.
 /// A URL that is set but cannot be reached stops startup; it never falls back.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BackendSettings {
     /// `DATABASE_URL`: Postgres, else SQLite files in the state directory.
     pub database_url: Option<String>,
     /// `REDIS_URL`: Redis, else the embedded store in the state directory.
     pub redis_url: Option<String>,
+    /// `AMQP_URL`: RabbitMQ, else the embedded broker in the state directory.
+    pub amqp_url: Option<String>,
+    /// The topic exchange events are published to.
+    pub events_exchange: String,
+    /// The first part of every queue name, so deployments can share one broker.
+    pub queue_namespace: String,
     pub postgres: PostgresSettings,
     /// The first part of every Redis key, so deployments can share one Redis.
     pub redis_prefix: String,
 }
+
+impl Default for BackendSettings {
+    /// Every backend embedded.
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            redis_url: None,
+            amqp_url: None,
+            events_exchange: DEFAULT_EVENTS_EXCHANGE.into(),
+            queue_namespace: DEFAULT_QUEUE_NAMESPACE.into(),
+            postgres: PostgresSettings::default(),
+            redis_prefix: "joule".into(),
+        }
+    }
+}
+
+/// The default name of the events exchange.
+pub const DEFAULT_EVENTS_EXCHANGE: &str = "joule.events";
+/// The default first part of queue names.
+pub const DEFAULT_QUEUE_NAMESPACE: &str = "joule";
 
 impl Backends {
     async fn select(settings: &BackendSettings, state: &StateDir, application: &str) -> anyhow::Result<Self> {
@@ -47,11 +79,23 @@ impl Backends {
             Some(url) => Arc::new(PostgresBackend::connect(url, application, settings.postgres.clone()).await?),
             None => Arc::new(SqliteBackend::new(state.databases())),
         };
+        // The local store is opened only if an embedded backend needs it.
+        let mut local = None;
+        let mut local_store = async || -> anyhow::Result<LocalStore> {
+            if local.is_none() {
+                local = Some(LocalStore::open(state.path()).await?);
+            }
+            Ok(local.clone().expect("just opened"))
+        };
         let kv: Arc<dyn KeyValueBackend> = match &settings.redis_url {
             Some(url) => Arc::new(RedisKeyValue::connect(url, &settings.redis_prefix).await?),
-            None => Arc::new(EmbeddedKeyValue::new(LocalStore::open(state.path()).await?)),
+            None => Arc::new(EmbeddedKeyValue::new(local_store().await?)),
         };
-        Ok(Self { database, kv })
+        let broker: Arc<dyn Broker> = match &settings.amqp_url {
+            Some(url) => Arc::new(RabbitBroker::connect(url, &settings.events_exchange).await?),
+            None => Arc::new(EmbeddedBroker::open(local_store().await?).await?),
+        };
+        Ok(Self { database, kv, broker })
     }
 }
 
@@ -68,6 +112,9 @@ pub struct Runtime {
     engine: JouleEngine,
     backends: Backends,
     components: BTreeMap<String, Arc<LoadedComponent>>,
+    /// Woken when events may be waiting in the outbox.
+    outbox_signal: Arc<Notify>,
+    queue_namespace: String,
     _state: StateDir,
 }
 
@@ -87,15 +134,49 @@ impl Runtime {
         let backends = Backends::select(&options.backends, &state, &manifest.application.name)
             .await
             .map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
-        tracing::info!(database = backends.database.name(), kv = backends.kv.name(), "backends selected");
+        tracing::info!(
+            database = backends.database.name(),
+            kv = backends.kv.name(),
+            broker = backends.broker.name(),
+            "backends selected"
+        );
 
+        let outbox_signal = Arc::new(Notify::new());
+        let context = LoadContext {
+            engine: &engine,
+            backends: &backends,
+            application: &manifest.application.name,
+            outbox_signal: &outbox_signal,
+        };
         let mut components = BTreeMap::new();
         for (id, config) in &manifest.components {
-            let component =
-                loader::load(&engine, &backends, &manifest.application.name, config, variables[id].clone()).await?;
+            let queue_triggered = manifest.amqp_triggers.iter().any(|t| t.component == *id);
+            let component = loader::load(&context, config, variables[id].clone(), queue_triggered).await?;
             components.insert(id.clone(), Arc::new(component));
         }
-        Ok(Self { manifest, engine, backends, components, _state: state })
+        let queue_namespace = options.backends.queue_namespace.clone();
+        Ok(Self { manifest, engine, backends, components, outbox_signal, queue_namespace, _state: state })
+    }
+
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.backends.broker
+    }
+
+    /// The relay that moves committed events from the outbox to the broker.
+    pub fn relay(&self) -> Relay {
+        let outbox = self.backends.database.outbox(self.outbox_signal.clone());
+        Relay::new(outbox, self.backends.broker.clone(), self.outbox_signal.clone())
+    }
+
+    /// The queue a queue-triggered component consumes: `<namespace>.<application>.<component>`,
+    /// `joule.<application>.<component>` by default.
+    pub fn queue(&self, trigger: &AmqpTriggerConfig) -> QueueSpec {
+        QueueSpec {
+            name: format!("{}.{}.{}", self.queue_namespace, self.manifest.application.name, trigger.component),
+            patterns: trigger.events.clone(),
+            prefetch: trigger.prefetch,
+            retry_delays: (1..trigger.max_attempts).map(|attempt| trigger.retry_delay(attempt)).collect(),
+        }
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -120,6 +201,7 @@ impl Runtime {
         };
         ping(self.backends.database.name(), tokio::time::timeout(READY_TIMEOUT, self.backends.database.ping()).await)?;
         ping(self.backends.kv.name(), tokio::time::timeout(READY_TIMEOUT, self.backends.kv.ping()).await)?;
+        ping(self.backends.broker.name(), tokio::time::timeout(READY_TIMEOUT, self.backends.broker.ping()).await)?;
         Ok(())
     }
 }

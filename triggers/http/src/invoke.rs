@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, Limited};
-use joule_runtime::{Failure, LoadedComponent, UnitOfWork};
+use joule_runtime::{Failure, InvocationContext, LoadedComponent, UnitOfWork};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 use wasmtime_wasi_http::WasiHttpView as _;
@@ -34,7 +34,11 @@ enum Outcome {
 /// Runs one request through `component` as one unit of work; the response is buffered.
 ///
 /// This is the whole invocation path behind a route, minus the network.
-pub async fn invoke(component: Arc<LoadedComponent>, request: Request<Full<Bytes>>) -> Response<Body> {
+pub async fn invoke(
+    component: Arc<LoadedComponent>,
+    request: Request<Full<Bytes>>,
+    context: InvocationContext,
+) -> Response<Body> {
     let span = tracing::info_span!(
         "joule.invoke",
         component = %component.id,
@@ -43,7 +47,7 @@ pub async fn invoke(component: Arc<LoadedComponent>, request: Request<Full<Bytes
         status = tracing::field::Empty,
     );
     async move {
-        let invocation = match component.invocation() {
+        let invocation = match component.invocation(context) {
             Ok(invocation) => invocation,
             Err(overloaded) => {
                 tracing::Span::current().record("outcome", "overloaded");

@@ -15,14 +15,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
-use joule_runtime::{ManifestError, Runtime};
+use joule_runtime::trace_context::TraceParent;
+use joule_runtime::{InvocationContext, ManifestError, Runtime};
 
 pub use crate::invoke::invoke;
 use crate::response::Body;
 use crate::router::Router;
+
+/// The request header carrying a correlation id, echoed on the response and carried into
+/// every event the invocation publishes. One is made up when the caller sends none.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// Takes the correlation id and trace context from the request, or starts them; the
+/// component sees the invocation's own trace context.
+fn invocation_context(headers: &mut http::HeaderMap) -> InvocationContext {
+    let correlation_id = headers
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    let traceparent = TraceParent::continue_or_start(incoming).to_string();
+    if let Ok(value) = HeaderValue::from_str(&traceparent) {
+        headers.insert("traceparent", value);
+    }
+    InvocationContext { correlation_id: Some(correlation_id), traceparent: Some(traceparent) }
+}
 
 /// Paths the host answers itself, ahead of any route.
 pub const LIVE_PATH: &str = "/health/live";
@@ -138,7 +159,13 @@ impl Shared {
             &spin_headers::RequestInfo { full_url: &full_url, base, client, matched: &matched },
         );
         parts.uri = uri;
-        invoke::invoke(component, Request::from_parts(parts, Full::new(body))).await
+        let context = invocation_context(&mut parts.headers);
+        let correlation_id = context.correlation_id.clone();
+        let mut response = invoke::invoke(component, Request::from_parts(parts, Full::new(body)), context).await;
+        if let Some(id) = correlation_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+            response.headers_mut().insert(CORRELATION_HEADER, id);
+        }
+        response
     }
 
     /// Reads the whole body, refusing one larger than the limit with 413.

@@ -5,6 +5,7 @@
 //! and the backends sit in files of their own.
 
 pub mod database;
+pub mod events;
 pub mod kv;
 pub mod outbound_http;
 pub mod variables;
@@ -42,7 +43,7 @@ impl Capability {
 
     /// Whether this host build provides the capability at all.
     fn is_provided(self) -> bool {
-        !matches!(self, Self::Events | Self::Pricing)
+        !matches!(self, Self::Pricing)
     }
 
     /// How to grant it in `spin.toml`.
@@ -174,6 +175,9 @@ pub fn linker(engine: &wasmtime::Engine, grants: &Grants) -> anyhow::Result<Link
     }
     if grants.key_value {
         kv::add_to_linker(&mut linker)?;
+    }
+    if !grants.events_publish.is_empty() {
+        events::add_to_linker(&mut linker)?;
     }
     if grants.variables {
         variables::add_to_linker(&mut linker)?;

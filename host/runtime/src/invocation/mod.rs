@@ -37,6 +37,12 @@ impl Invocation {
         self.deadline
     }
 
+    /// Records the event this invocation handles in the component's inbox, within the unit
+    /// of work; false when the component already handled it.
+    pub async fn record_delivery(&mut self, event_id: &str) -> Result<bool, database::Error> {
+        self.store.data_mut().database.record_delivery(event_id).await
+    }
+
     /// Ends the guest's part: the instance and every resource it held are dropped,
     /// and what remains is the unit of work to commit or roll back.
     pub fn into_unit_of_work(mut self) -> UnitOfWork {

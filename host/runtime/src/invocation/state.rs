@@ -4,6 +4,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::database::DatabaseState;
+use crate::capabilities::events::EventsState;
 use crate::capabilities::kv::KvState;
 use crate::capabilities::outbound_http::OutboundHttpHooks;
 use crate::capabilities::variables::VariablesState;
@@ -17,6 +18,7 @@ pub struct InvocationState {
     pub(crate) table: ResourceTable,
     pub(crate) limits: StoreLimits,
     pub(crate) database: DatabaseState,
+    pub(crate) events: EventsState,
     pub(crate) kv: KvState,
     pub(crate) variables: VariablesState,
 }

@@ -28,6 +28,7 @@ pub struct Manifest {
     pub variables: BTreeMap<String, Variable>,
     pub components: BTreeMap<String, ComponentConfig>,
     pub http_triggers: Vec<HttpTriggerConfig>,
+    pub amqp_triggers: Vec<AmqpTriggerConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +132,38 @@ impl HttpTriggerConfig {
     /// The key naming this entry in error messages.
     pub fn key(&self, field: &str) -> String {
         format!("trigger.http[{}].{field}", self.index)
+    }
+}
+
+/// One `[[trigger.amqp]]` entry: a component handling the events it binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpTriggerConfig {
+    pub index: usize,
+    pub component: String,
+    /// Routing-key patterns on the events exchange.
+    pub events: Vec<String>,
+    pub prefetch: u16,
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl AmqpTriggerConfig {
+    pub const DEFAULT_PREFETCH: u16 = 16;
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+    pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+    /// The key naming this entry in error messages.
+    pub fn key(&self, field: &str) -> String {
+        format!("trigger.amqp[{}].{field}", self.index)
+    }
+
+    /// The delay before delivery `attempt + 1`, after `attempt` failed: the backoff,
+    /// doubled for each earlier failure, at most `max_backoff`.
+    pub fn retry_delay(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(30);
+        self.backoff.saturating_mul(1 << doublings).min(self.max_backoff)
     }
 }
 

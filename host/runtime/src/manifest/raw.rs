@@ -63,6 +63,25 @@ pub struct RawVariable {
 pub struct RawTriggers {
     #[serde(default)]
     pub http: Vec<RawHttpTrigger>,
+    #[serde(default)]
+    pub amqp: Vec<RawAmqpTrigger>,
+}
+
+/// Joule: a component that handles events from its queue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmqpTrigger {
+    pub component: String,
+    /// Event types to bind, with AMQP topic wildcards (`*` one word, `#` any words).
+    pub events: Vec<String>,
+    /// Messages handled at once.
+    pub prefetch: Option<u16>,
+    /// Deliveries before a message is dead-lettered.
+    pub max_attempts: Option<u32>,
+    /// The first retry's delay, doubled for each later one, such as "1s".
+    pub backoff: Option<String>,
+    /// The longest retry delay, such as "5m".
+    pub max_backoff: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

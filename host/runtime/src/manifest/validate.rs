@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawVariable};
+use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawVariable};
 use super::{
-    Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
+    AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
     Manifest, ManifestError, PricingGrant, Template, Variable, is_variable_name,
 };
 use crate::capabilities::outbound_http::AllowedHosts;
@@ -71,6 +71,20 @@ impl Validator<'_> {
             .enumerate()
             .map(|(index, trigger)| self.http_trigger(index, trigger, &components))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut amqp_triggers: Vec<AmqpTriggerConfig> = Vec::new();
+        for (index, trigger) in raw.trigger.amqp.into_iter().enumerate() {
+            let trigger = self.amqp_trigger(index, trigger, &components)?;
+            if let Some(twin) = amqp_triggers.iter().find(|t| t.component == trigger.component) {
+                return Err(self.error(
+                    trigger.key("component"),
+                    format!(
+                        "component {:?} already has a queue at trigger.amqp[{}]; list every event it handles there",
+                        trigger.component, twin.index
+                    ),
+                ));
+            }
+            amqp_triggers.push(trigger);
+        }
         Ok(Manifest {
             file: self.file.to_path_buf(),
             root,
@@ -78,6 +92,7 @@ impl Validator<'_> {
             variables,
             components,
             http_triggers,
+            amqp_triggers,
         })
     }
 
@@ -329,6 +344,68 @@ impl Validator<'_> {
         }
         Ok(HttpTriggerConfig { index, route, component })
     }
+}
+
+impl Validator<'_> {
+    fn amqp_trigger(
+        &self,
+        index: usize,
+        raw: RawAmqpTrigger,
+        components: &BTreeMap<String, ComponentConfig>,
+    ) -> Result<AmqpTriggerConfig, ManifestError> {
+        let key = |field: &str| format!("trigger.amqp[{index}].{field}");
+        if !components.contains_key(&raw.component) {
+            return Err(self.error(key("component"), format!("no [component.{}] is declared", raw.component)));
+        }
+        if raw.events.is_empty() {
+            return Err(self.error(key("events"), "list at least one event type, such as \"station.*\""));
+        }
+        for (i, pattern) in raw.events.iter().enumerate() {
+            if !is_event_pattern(pattern) {
+                return Err(self.error(
+                    format!("{}[{i}]", key("events")),
+                    format!("{pattern:?} is not an event type or pattern (dotted words, `*` for one word, `#` for any)"),
+                ));
+            }
+        }
+        let duration = |field: &str, text: &Option<String>, default: Duration| match text {
+            None => Ok(default),
+            Some(text) => humantime::parse_duration(text)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| self.error(key(field), format!("{text:?} is not a duration such as \"1s\""))),
+        };
+        let backoff = duration("backoff", &raw.backoff, AmqpTriggerConfig::DEFAULT_BACKOFF)?;
+        let max_backoff = duration("max_backoff", &raw.max_backoff, AmqpTriggerConfig::DEFAULT_MAX_BACKOFF)?;
+        if max_backoff < backoff {
+            return Err(self.error(key("max_backoff"), "must not be shorter than backoff"));
+        }
+        let prefetch = raw.prefetch.unwrap_or(AmqpTriggerConfig::DEFAULT_PREFETCH);
+        if prefetch == 0 {
+            return Err(self.error(key("prefetch"), "must be at least 1"));
+        }
+        let max_attempts = raw.max_attempts.unwrap_or(AmqpTriggerConfig::DEFAULT_MAX_ATTEMPTS);
+        if !(1..=100).contains(&max_attempts) {
+            return Err(self.error(key("max_attempts"), "must be from 1 to 100"));
+        }
+        Ok(AmqpTriggerConfig {
+            index,
+            component: raw.component,
+            events: raw.events,
+            prefetch,
+            max_attempts,
+            backoff,
+            max_backoff,
+        })
+    }
+}
+
+/// An AMQP topic pattern over event types: dotted words, `*` and `#` as whole words.
+fn is_event_pattern(pattern: &str) -> bool {
+    let word = |w: &str| {
+        w == "*" || w == "#" || (!w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'))
+    };
+    !pattern.is_empty() && pattern.split('.').all(word)
 }
 
 /// Component ids become schema, role and key prefixes, so they are kept short and plain.

@@ -142,3 +142,36 @@ fn component_ids_must_be_usable_as_schema_and_key_names() {
     let error = parse(&VALID.replace("[component.stations]", "[component.Stations_X]")).unwrap_err();
     assert_eq!(error.component.as_deref(), Some("Stations_X"));
 }
+
+#[test]
+fn queue_triggers() {
+    let text = VALID.replace(
+        "[component.stations]\n",
+        "[[trigger.amqp]]\ncomponent = \"stations\"\nevents = [\"station.*\", \"charging.#\"]\nmax_attempts = 3\nbackoff = \"100ms\"\n\n[component.stations]\n",
+    );
+    let manifest = parse(&text).unwrap();
+    let trigger = &manifest.amqp_triggers[0];
+    assert_eq!(trigger.events, ["station.*", "charging.#"]);
+    assert_eq!(trigger.prefetch, AmqpTriggerConfig::DEFAULT_PREFETCH);
+    assert_eq!(trigger.retry_delay(1), Duration::from_millis(100));
+    assert_eq!(trigger.retry_delay(3), Duration::from_millis(400));
+
+    for (bad, key) in [
+        ("events = [\"station.*\", \"charging.#\"]", "trigger.amqp[0].events"),
+        ("\"charging.#\"", "trigger.amqp[0].events[1]"),
+        ("max_attempts = 3", "trigger.amqp[0].max_attempts"),
+        ("backoff = \"100ms\"", "trigger.amqp[0].backoff"),
+    ] {
+        let replacement = match key {
+            "trigger.amqp[0].events" => "events = []",
+            "trigger.amqp[0].events[1]" => "\"charging..x\"",
+            "trigger.amqp[0].max_attempts" => "max_attempts = 0",
+            _ => "backoff = \"soon\"",
+        };
+        let error = parse(&text.replace(bad, replacement)).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some(key), "{error}");
+    }
+    let twice = text.replace("[component.stations]\n", "[[trigger.amqp]]\ncomponent = \"stations\"\nevents = [\"x.y\"]\n[component.stations]\n");
+    let error = parse(&twice).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("trigger.amqp[1].component"), "{error}");
+}

@@ -8,7 +8,9 @@ mod host;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod sqlite_outbox;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,8 +19,10 @@ use anyhow::Context as _;
 
 use async_trait::async_trait;
 use joule_world::database::{Error, RowSet, Value};
+use tokio::sync::Notify;
 use wasmtime::component::{HasData, Linker};
 
+use crate::events::{Envelope, Outbox};
 use crate::invocation::InvocationState;
 
 /// Where component databases live: SQLite files, or Postgres schemas.
@@ -32,6 +36,10 @@ pub trait DatabaseBackend: Send + Sync {
 
     /// Checks that the backend can be reached, for readiness.
     async fn ping(&self) -> anyhow::Result<()>;
+
+    /// The outbox of every component opened here. `signal` is woken when other replicas
+    /// commit events; local commits wake it themselves.
+    fn outbox(&self, signal: Arc<Notify>) -> Arc<dyn Outbox>;
 }
 
 /// How to open a component's database.
@@ -40,6 +48,8 @@ pub struct OpenOptions<'a> {
     pub migrations: Option<&'a Path>,
     /// The component's time limit, which bounds every statement too.
     pub timeout: Duration,
+    /// The event types the component may publish.
+    pub publishes: &'a BTreeSet<String>,
 }
 
 /// One component's database.
@@ -75,6 +85,10 @@ pub trait Transaction: Send {
     async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error>;
     async fn commit(self: Box<Self>) -> Result<(), Error>;
     async fn rollback(self: Box<Self>) -> Result<(), Error>;
+    /// Writes an event to the outbox, to leave only if this unit of work commits.
+    async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error>;
+    /// Records that the component handled `event_id`; false if it already had.
+    async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error>;
 }
 
 /// The database side of one invocation.
@@ -83,11 +97,31 @@ pub struct DatabaseState {
     transaction: Option<Box<dyn Transaction>>,
     component: Arc<str>,
     deadline: Instant,
+    /// Woken after a commit that published events.
+    outbox_signal: Option<Arc<Notify>>,
+    published: bool,
 }
 
 impl DatabaseState {
-    pub fn new(component: Arc<str>, database: Option<Arc<dyn ComponentDatabase>>, deadline: Instant) -> Self {
-        Self { database, transaction: None, component, deadline }
+    pub fn new(
+        component: Arc<str>,
+        database: Option<Arc<dyn ComponentDatabase>>,
+        deadline: Instant,
+        outbox_signal: Option<Arc<Notify>>,
+    ) -> Self {
+        Self { database, transaction: None, component, deadline, outbox_signal, published: false }
+    }
+
+    /// Writes an event to the outbox within this unit of work.
+    pub async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error> {
+        self.transaction()?.enqueue(event).await?;
+        self.published = true;
+        Ok(())
+    }
+
+    /// Records the event this invocation handles; false when it was handled before.
+    pub async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
+        self.transaction()?.record_delivery(event_id).await
     }
 
     /// Moves the unit of work out, leaving a state with none.
@@ -97,6 +131,8 @@ impl DatabaseState {
             transaction: self.transaction.take(),
             component: self.component.clone(),
             deadline: self.deadline,
+            outbox_signal: self.outbox_signal.clone(),
+            published: std::mem::take(&mut self.published),
         }
     }
 
@@ -104,18 +140,24 @@ impl DatabaseState {
         let database = self
             .database
             .as_ref()
-            .ok_or_else(|| Error::AccessDenied(format!("component {:?} has no database grant", self.component)))?;
+            .ok_or_else(|| Error::AccessDenied(format!("component {:?} has no database", self.component)))?;
         let deadline = self.deadline;
         Ok(self.transaction.get_or_insert_with(|| database.begin(deadline)))
     }
 
     /// Ends the unit of work: commits when `success`, otherwise rolls back.
     pub async fn finish(&mut self, success: bool) -> Result<(), Error> {
-        match self.transaction.take() {
+        let result = match self.transaction.take() {
             None => Ok(()),
             Some(transaction) if success => transaction.commit().await,
             Some(transaction) => transaction.rollback().await,
+        };
+        if success && result.is_ok() && std::mem::take(&mut self.published) {
+            if let Some(signal) = &self.outbox_signal {
+                signal.notify_one();
+            }
         }
+        result
     }
 }
 

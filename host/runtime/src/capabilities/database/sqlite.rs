@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use tokio::sync::Notify;
+
 use anyhow::Context as _;
 use async_trait::async_trait;
 use joule_world::database::{Error, RowSet, Value};
@@ -17,20 +19,26 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Statement as _, TypeInfo as _, ValueRef as _};
 
 use super::sql::looks_read_only;
+use super::sqlite_outbox::SqliteOutbox;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
+use crate::events::{Envelope, Outbox};
 use crate::embedded::SqliteFile;
 use crate::values;
 
 /// Component databases as SQLite files in one directory.
 pub struct SqliteBackend {
     dir: PathBuf,
+    outbox: Arc<SqliteOutbox>,
 }
 
 impl SqliteBackend {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self { dir, outbox: Arc::default() }
     }
 }
+
+/// The platform's outbox and inbox tables, created in every component file.
+const PLATFORM_TABLES: &str = include_str!("../../../../../migrations/sqlite-component/0001_outbox_inbox.sql");
 
 #[async_trait]
 impl DatabaseBackend for SqliteBackend {
@@ -41,6 +49,8 @@ impl DatabaseBackend for SqliteBackend {
     async fn open(&self, component: &str, options: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
         std::fs::create_dir_all(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))?;
         let file = SqliteFile::open(&self.dir.join(format!("{component}.db"))).await?;
+        sqlx::raw_sql(PLATFORM_TABLES).execute(&file.writer).await.context("failed to create the outbox and inbox")?;
+        self.outbox.register(component, file.clone(), options.publishes.clone());
         if let Some(dir) = options.migrations {
             let migrator = super::migrations(dir).await?;
             migrator.run(&file.writer).await.with_context(|| super::migration_failed(dir, component))?;
@@ -50,6 +60,10 @@ impl DatabaseBackend for SqliteBackend {
 
     async fn ping(&self) -> anyhow::Result<()> {
         Ok(())
+    }
+
+    fn outbox(&self, _signal: Arc<Notify>) -> Arc<dyn Outbox> {
+        self.outbox.clone()
     }
 }
 
@@ -160,6 +174,35 @@ impl Transaction for SqliteTransaction {
                 transaction.rollback().await.map_err(map_error)
             }
         }
+    }
+
+    async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error> {
+        let params = [
+            Value::Text(event.id.clone()),
+            Value::Text(event.event_type.clone()),
+            Value::Text(event.data.to_string()),
+            Value::Text(event.time.clone()),
+            event.correlationid.clone().map_or(Value::Null, Value::Text),
+            event.traceparent.clone().map_or(Value::Null, Value::Text),
+        ];
+        self.execute(
+            "INSERT INTO _joule_outbox (id, type, data, time, correlation_id, traceparent)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &params,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
+        let received_at = Value::Text(chrono::Utc::now().to_rfc3339());
+        let inserted = self
+            .execute(
+                "INSERT INTO _joule_inbox (event_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[Value::Text(event_id.to_string()), received_at],
+            )
+            .await?;
+        Ok(inserted == 1)
     }
 }
 

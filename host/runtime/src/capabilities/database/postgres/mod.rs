@@ -7,6 +7,7 @@
 //! and `SET search_path` names schemas it has no rights on.
 
 mod names;
+mod outbox;
 mod provision;
 mod transaction;
 mod values;
@@ -19,8 +20,10 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::sync::Notify;
 
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Transaction};
+use crate::events::Outbox;
 use names::Names;
 use transaction::PgTransaction;
 
@@ -95,7 +98,7 @@ impl DatabaseBackend for PostgresBackend {
     async fn open(&self, component: &str, open: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
         let names = Names::new(&self.database, &self.application, component);
         let password = names.password(self.settings.role_secret.as_deref());
-        provision::component(&self.admin, &self.database, &names, password.as_deref())
+        provision::component(&self.admin, &self.database, &names, password.as_deref(), open.publishes)
             .await
             .with_context(|| format!("failed to provision schema {:?} and role {:?}", names.schema, names.role))?;
         let mut options = self
@@ -127,6 +130,10 @@ impl DatabaseBackend for PostgresBackend {
     async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1").execute(&self.admin).await?;
         Ok(())
+    }
+
+    fn outbox(&self, signal: Arc<Notify>) -> Arc<dyn Outbox> {
+        Arc::new(outbox::PostgresOutbox::new(self.admin.clone(), signal))
     }
 }
 

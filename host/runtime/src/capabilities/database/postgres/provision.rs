@@ -2,6 +2,8 @@
 //!
 //! Replicas starting at once run this concurrently; an advisory lock makes them take turns.
 
+use std::collections::BTreeSet;
+
 use sqlx::postgres::PgPool;
 
 use super::names::Names;
@@ -32,7 +34,13 @@ pub(super) async fn platform(admin: &PgPool) -> anyhow::Result<()> {
 
 /// Creates (or repairs) the component's role and schema. The role may log in, owns its
 /// schema, and holds no other membership or attribute that could reach further.
-pub(super) async fn component(admin: &PgPool, database: &str, names: &Names, password: Option<&str>) -> anyhow::Result<()> {
+pub(super) async fn component(
+    admin: &PgPool,
+    database: &str,
+    names: &Names,
+    password: Option<&str>,
+    publishes: &BTreeSet<String>,
+) -> anyhow::Result<()> {
     let role = quote_identifier(&names.role);
     let schema = quote_identifier(&names.schema);
     let database = quote_identifier(database);
@@ -67,6 +75,10 @@ pub(super) async fn component(admin: &PgPool, database: &str, names: &Names, pas
         format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"),
         format!("GRANT CONNECT ON DATABASE {database} TO {role}"),
         format!("ALTER ROLE {role} IN DATABASE {database} SET search_path = {schema}"),
+        // The outbox and inbox, through the platform's functions only.
+        format!("GRANT USAGE ON SCHEMA joule_api TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION joule_api.publish(TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT) TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION joule_api.record_delivery(TEXT) TO {role}"),
     ];
     let mut transaction = admin.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROVISION_LOCK).execute(&mut *transaction).await?;
@@ -83,6 +95,14 @@ pub(super) async fn component(admin: &PgPool, database: &str, names: &Names, pas
     .bind(&names.role)
     .execute(&mut *transaction)
     .await?;
+    sqlx::query("DELETE FROM event_grants WHERE component = $1").bind(&names.component).execute(&mut *transaction).await?;
+    for event_type in publishes {
+        sqlx::query("INSERT INTO event_grants (component, event_type) VALUES ($1, $2)")
+            .bind(&names.component)
+            .bind(event_type)
+            .execute(&mut *transaction)
+            .await?;
+    }
     transaction.commit().await?;
     Ok(())
 }

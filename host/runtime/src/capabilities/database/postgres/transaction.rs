@@ -19,6 +19,7 @@ use sqlx::postgres::{PgPool, Postgres};
 use super::values::{map_error, run_on};
 use crate::capabilities::database::sql::{changes_session, keeps_state};
 use crate::capabilities::database::{Output, Transaction};
+use crate::events::Envelope;
 
 pub(super) struct PgTransaction {
     pool: PgPool,
@@ -78,6 +79,15 @@ impl PgTransaction {
         Ok(self.open.as_mut().expect("just opened"))
     }
 
+    /// Runs a statement on the platform's behalf that writes, whatever its first keyword says.
+    async fn run_platform(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
+        let output = self.run(statement, params, query).await?;
+        if let Some(open) = &mut self.open {
+            open.written = true;
+        }
+        Ok(output)
+    }
+
     pub(super) async fn run(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
         let open = self.begin().await?;
         let savepoint = open.written;
@@ -130,6 +140,26 @@ impl Transaction for PgTransaction {
         match self.open.take() {
             None => Ok(()),
             Some(open) => open.end("ROLLBACK").await,
+        }
+    }
+
+    async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error> {
+        let params = [
+            Value::Text(event.id.clone()),
+            Value::Text(event.event_type.clone()),
+            Value::Json(event.data.to_string()),
+            Value::Timestamp(event.time.clone()),
+            event.correlationid.clone().map_or(Value::Null, Value::Text),
+            event.traceparent.clone().map_or(Value::Null, Value::Text),
+        ];
+        self.run_platform("SELECT joule_api.publish($1, $2, $3, $4, $5, $6)", &params, false).await.map(drop)
+    }
+
+    async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
+        let params = [Value::Text(event_id.to_string())];
+        match self.run_platform("SELECT joule_api.record_delivery($1) AS first", &params, true).await? {
+            Output::Rows(rows) => Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true))),
+            Output::Affected(_) => unreachable!("a query returns rows"),
         }
     }
 }

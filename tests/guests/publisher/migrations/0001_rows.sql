@@ -1,0 +1,3 @@
+CREATE TABLE rows (
+    label TEXT NOT NULL
+);

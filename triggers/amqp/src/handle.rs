@@ -1,0 +1,135 @@
+//! Handling one delivery as one unit of work: record the event in the inbox, run the
+//! handler, commit, and only then settle the message.
+
+use std::time::Duration;
+
+use joule_runtime::events::{Delivery, Envelope};
+use joule_runtime::manifest::AmqpTriggerConfig;
+use joule_runtime::{Failure, InvocationContext, Runtime};
+use joule_world::event_handler::handler::Error as HandlerError;
+use joule_world::event_types::Event;
+use tracing::Instrument as _;
+
+/// Time past the deadline for host calls to give up before the invocation is dropped.
+const DEADLINE_GRACE: Duration = Duration::from_millis(50);
+
+/// How handling a delivery ended, and so how it is settled.
+#[derive(Debug)]
+enum Outcome {
+    Handled,
+    /// The inbox already holds the event: it was handled before.
+    Duplicate,
+    /// Failed in a way that may pass: retry, or dead-letter after the last attempt.
+    Failed(String),
+    /// The component is at its concurrency limit: retry without counting an attempt.
+    Overloaded,
+    /// Will never succeed: dead-letter now.
+    Permanent(String),
+}
+
+pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, delivery: Delivery) {
+    let Delivery { body, attempt, settle } = delivery;
+    let envelope = match Envelope::parse(&body) {
+        Ok(envelope) => envelope,
+        Err(reason) => {
+            tracing::warn!(component = %trigger.component, %reason, "dead-lettering an unreadable message");
+            settled(settle.dead_letter(&format!("unreadable message: {reason}"), attempt).await);
+            return;
+        }
+    };
+    let span = tracing::info_span!(
+        "joule.invoke",
+        component = %trigger.component,
+        trigger = "amqp",
+        event_id = %envelope.id,
+        event_type = %envelope.event_type,
+        attempt,
+        outcome = tracing::field::Empty,
+    );
+    async {
+        let outcome = run(runtime, trigger, envelope, attempt).await;
+        tracing::Span::current().record("outcome", format!("{outcome:?}").split('(').next().unwrap_or_default());
+        let result = match outcome {
+            Outcome::Handled | Outcome::Duplicate => settle.ack().await,
+            Outcome::Overloaded => settle.retry(attempt, trigger.backoff).await,
+            Outcome::Failed(reason) if attempt >= trigger.max_attempts => {
+                tracing::warn!(%reason, "dead-lettering after the last attempt");
+                settle.dead_letter(&format!("failed after {attempt} attempts: {reason}"), attempt).await
+            }
+            Outcome::Failed(reason) => {
+                let delay = trigger.retry_delay(attempt);
+                tracing::info!(%reason, retry_in = ?delay, "retrying");
+                settle.retry(attempt + 1, delay).await
+            }
+            Outcome::Permanent(reason) => {
+                tracing::warn!(%reason, "dead-lettering a permanent failure");
+                settle.dead_letter(&format!("permanent error: {reason}"), attempt).await
+            }
+        };
+        settled(result);
+    }
+    .instrument(span)
+    .await;
+}
+
+/// A message that could not be settled stays unacknowledged and is delivered again.
+fn settled(result: anyhow::Result<()>) {
+    if let Err(e) = result {
+        tracing::warn!(error = %format!("{e:#}"), "could not settle the message; it will be delivered again");
+    }
+}
+
+async fn run(runtime: &Runtime, trigger: &AmqpTriggerConfig, envelope: Envelope, attempt: u32) -> Outcome {
+    let component = runtime.component(&trigger.component).expect("queue-triggered components are loaded");
+    let handler = component.event_handler().expect("checked when the trigger started").clone();
+    let context =
+        InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: envelope.traceparent.clone() };
+    let mut invocation = match component.invocation(context) {
+        Ok(invocation) => invocation,
+        Err(_) => return Outcome::Overloaded,
+    };
+    match invocation.record_delivery(&envelope.id).await {
+        Ok(true) => {}
+        Ok(false) => return Outcome::Duplicate,
+        Err(e) => return Outcome::Failed(format!("the inbox could not be written: {e:?}")),
+    }
+    let deadline = invocation.deadline();
+    let event = wit_event(envelope, attempt);
+    let called = tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), async {
+        let instance = handler.instantiate_async(invocation.store()).await?;
+        instance.joule_platform_handler().call_handle(invocation.store(), &event).await
+    })
+    .await;
+    let unit_of_work = invocation.into_unit_of_work();
+    match called {
+        // Dropping the unit of work rolls it back.
+        Err(_) => Outcome::Failed(Failure::Timeout.to_string()),
+        Ok(Err(trap)) => match Failure::classify(&trap) {
+            Failure::Overloaded => Outcome::Overloaded,
+            failure => {
+                tracing::warn!(error = %failure, "the handler failed");
+                Outcome::Failed(failure.public_message().to_string())
+            }
+        },
+        Ok(Ok(Err(HandlerError::Retryable(reason)))) => Outcome::Failed(reason),
+        Ok(Ok(Err(HandlerError::Permanent(reason)))) => Outcome::Permanent(reason),
+        Ok(Ok(Ok(()))) => match unit_of_work.commit().await {
+            Ok(()) => Outcome::Handled,
+            Err(e) => Outcome::Failed(format!("the unit of work failed to commit: {e:?}")),
+        },
+    }
+}
+
+fn wit_event(envelope: Envelope, attempt: u32) -> Event {
+    Event {
+        id: envelope.id,
+        source: envelope.source,
+        event_type: envelope.event_type,
+        time: envelope.time,
+        data_content_type: envelope.datacontenttype,
+        data: envelope.data.to_string(),
+        correlation_id: envelope.correlationid,
+        traceparent: envelope.traceparent,
+        attempt,
+    }
+}
