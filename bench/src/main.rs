@@ -2,11 +2,15 @@
 //!
 //! - the hello component under wrk (2 threads, 50 connections);
 //! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
+//! - events per second from publish to the handler's commit, embedded and on RabbitMQ with
+//!   Postgres, beside a plain lapin publish and consume-and-ack loop on the same RabbitMQ;
 //! - the in-process cost of one invocation (criterion).
 //!
-//! `--quick` measures for 3 seconds instead of 10. Postgres comes from
-//! `JOULE_BENCH_DATABASE_URL` (default: the local server); a fresh database is created.
+//! `--quick` measures for 3 seconds instead of 10, and fewer events. Postgres comes from
+//! `JOULE_BENCH_DATABASE_URL` and RabbitMQ from `JOULE_BENCH_AMQP_URL` (default: the local
+//! servers); a fresh database and queue namespace are created.
 
+mod events;
 mod host;
 mod wrk;
 
@@ -37,6 +41,8 @@ fn main() -> anyhow::Result<()> {
     }
 
     let mut rows = Vec::new();
+    let events_manifest = root.join("tests/manifests/events.toml");
+    run(Command::new(&joule).arg("build").arg("-f").arg(&events_manifest))?;
     let host = Host::start(&joule, &hello, &[])?;
     rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), wrk::measure(&host.url("/hello"), duration)?.summary()));
     drop(host);
@@ -51,6 +57,28 @@ fn main() -> anyhow::Result<()> {
     let url = station_url(&host)?;
     rows.push(("GET /api/v1/stations/{id}, Postgres".into(), wrk::measure(&url, duration)?.summary()));
     drop(host);
+
+    let total = if quick { 2_000 } else { 10_000 };
+    let host = Host::start(&joule, &events_manifest, &[])?;
+    let embedded = events::pipeline(&host, total)?;
+    drop(host);
+    rows.push((format!("events end to end, embedded ({total} events)"), format!("{embedded:.0} events/s")));
+    let amqp_url = std::env::var("JOULE_BENCH_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let namespace = format!("jbench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let env = [
+        ("DATABASE_URL", fresh_database()?),
+        ("AMQP_URL", amqp_url.clone()),
+        ("JOULE_QUEUE_NAMESPACE", namespace.clone()),
+        ("JOULE_EVENTS_EXCHANGE", format!("{namespace}.events")),
+    ];
+    let host = Host::start(&joule, &events_manifest, &env)?;
+    let rabbit = events::pipeline(&host, total)?;
+    drop(host);
+    events::delete_namespace(&amqp_url, &namespace)?;
+    let plain = events::plain_lapin(&amqp_url, total)?;
+    rows.push((format!("events end to end, RabbitMQ + Postgres ({total} events)"), format!("{rabbit:.0} events/s")));
+    rows.push(("plain lapin publish + consume-and-ack, same RabbitMQ".into(), format!("{plain:.0} messages/s")));
+    rows.push(("events on RabbitMQ / plain lapin".into(), format!("{:.0}%", 100.0 * rabbit / plain)));
 
     let criterion = Command::new(&cargo)
         .current_dir(&root)

@@ -5,6 +5,7 @@
 //! `JOULE_TEST_REDIS_URL` set, against Postgres and Redis; each host then gets a database
 //! and a key prefix of its own (see [`State`]).
 
+pub mod broker;
 mod proxy;
 mod state;
 
@@ -119,6 +120,7 @@ impl<'a> Start<'a> {
             .args(&self.args)
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
+            .env_remove("AMQP_URL")
             .envs(state.env())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("JOULE_LOG_FORMAT", "text");
@@ -215,6 +217,12 @@ impl Joule {
             assert!(started.elapsed() < READY_TIMEOUT, "joule was not ready in {READY_TIMEOUT:?}:\n{}", self.logs());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no last relay.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill joule");
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM, as Kubernetes does.

@@ -7,22 +7,23 @@ use std::str::FromStr as _;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Executor as _, Row as _};
 
-/// The services the suite runs against, from `JOULE_TEST_DATABASE_URL` and `JOULE_TEST_REDIS_URL`.
+/// The services the suite runs against, from `JOULE_TEST_DATABASE_URL`,
+/// `JOULE_TEST_REDIS_URL` and `JOULE_TEST_AMQP_URL`.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub database_url: String,
     pub redis_url: String,
+    pub amqp_url: String,
 }
 
 impl Services {
     /// `None` runs the suite on the embedded backends.
     pub fn from_env() -> Option<Self> {
-        let database_url = std::env::var("JOULE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
-        let redis_url = std::env::var("JOULE_TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
-        match (database_url, redis_url) {
-            (Some(database_url), Some(redis_url)) => Some(Self { database_url, redis_url }),
-            (None, None) => None,
-            _ => panic!("set both JOULE_TEST_DATABASE_URL and JOULE_TEST_REDIS_URL, or neither"),
+        let var = |name: &str| std::env::var(name).ok().filter(|u| !u.is_empty());
+        match (var("JOULE_TEST_DATABASE_URL"), var("JOULE_TEST_REDIS_URL"), var("JOULE_TEST_AMQP_URL")) {
+            (Some(database_url), Some(redis_url), Some(amqp_url)) => Some(Self { database_url, redis_url, amqp_url }),
+            (None, None, None) => None,
+            _ => panic!("set all of JOULE_TEST_DATABASE_URL, JOULE_TEST_REDIS_URL and JOULE_TEST_AMQP_URL, or none"),
         }
     }
 }
@@ -39,17 +40,22 @@ pub struct State {
     redis_prefix: String,
     /// Whether dropping this state removes the database and keys (a replica's does not).
     owns_services: bool,
+    /// The first part of queue names; embedded, each state has its own broker anyway.
+    queue_namespace: String,
 }
 
 impl State {
     pub fn new() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let services = Services::from_env();
+        let queue_namespace = if services.is_some() { format!("jt{}", &id[..12]) } else { "joule".into() };
         let state = Self {
             dir: tempfile::tempdir().expect("temp dir"),
-            services: Services::from_env(),
+            services,
             database: format!("joule_bb_{id}"),
             redis_prefix: format!("joule-bb-{id}"),
             owns_services: true,
+            queue_namespace,
         };
         if let Some(services) = &state.services {
             let statement = format!("CREATE DATABASE {}", state.database);
@@ -67,7 +73,25 @@ impl State {
             database: self.database.clone(),
             redis_prefix: self.redis_prefix.clone(),
             owns_services: false,
+            queue_namespace: self.queue_namespace.clone(),
         }
+    }
+
+    /// The queue a component of `application` consumes with this state.
+    pub fn queue(&self, application: &str, component: &str) -> String {
+        format!("{}.{application}.{component}", self.queue_namespace)
+    }
+
+    /// The events exchange of this state.
+    pub fn exchange(&self) -> String {
+        match self.services {
+            Some(_) => format!("{}.events", self.queue_namespace),
+            None => "joule.events".into(),
+        }
+    }
+
+    pub fn services(&self) -> Option<&Services> {
+        self.services.as_ref()
     }
 
     pub fn path(&self) -> &Path {
@@ -81,6 +105,9 @@ impl State {
             ("DATABASE_URL".into(), database_url(&services.database_url, &self.database)),
             ("REDIS_URL".into(), services.redis_url.clone()),
             ("JOULE_REDIS_PREFIX".into(), self.redis_prefix.clone()),
+            ("AMQP_URL".into(), services.amqp_url.clone()),
+            ("JOULE_EVENTS_EXCHANGE".into(), self.exchange()),
+            ("JOULE_QUEUE_NAMESPACE".into(), self.queue_namespace.clone()),
         ]
     }
 
@@ -100,12 +127,14 @@ impl Drop for State {
     fn drop(&mut self) {
         let Some(services) = self.services.clone().filter(|_| self.owns_services) else { return };
         let (database, prefix) = (self.database.clone(), self.redis_prefix.clone());
+        let (namespace, exchange) = (self.queue_namespace.clone(), self.exchange());
         block_on(async move {
             let roles = role_names(&services.database_url, &database).await;
             let mut statements = vec![format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")];
             statements.extend(roles.iter().map(|role| format!("DROP ROLE IF EXISTS \"{role}\"")));
             admin_execute(&services.database_url, statements).await;
             delete_keys(&services.redis_url, &prefix).await;
+            crate::broker::delete_namespace(&services.amqp_url, &namespace, &exchange).await;
         });
     }
 }

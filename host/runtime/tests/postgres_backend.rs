@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,7 +38,8 @@ impl Setup {
     }
 
     async fn open_with_timeout(&self, component: &str, timeout: Duration) -> Arc<dyn ComponentDatabase> {
-        let options = OpenOptions { migrations: Some(self._migrations.path()), timeout };
+        let publishes = BTreeSet::new();
+        let options = OpenOptions { migrations: Some(self._migrations.path()), timeout, publishes: &publishes };
         self.backend.open(component, &options).await.unwrap()
     }
 }
@@ -231,7 +233,9 @@ async fn migrations_run_once_even_when_replicas_start_together() {
         let dir = setup._migrations.path().to_path_buf();
         tokio::spawn(async move {
             let backend = PostgresBackend::connect(&url, "rt", PostgresSettings::default()).await.unwrap();
-            let options = OpenOptions { migrations: Some(Path::new(&dir)), timeout: Duration::from_secs(10) };
+            let publishes = BTreeSet::new();
+            let options =
+                OpenOptions { migrations: Some(Path::new(&dir)), timeout: Duration::from_secs(10), publishes: &publishes };
             backend.open("shared", &options).await.unwrap()
         })
     });

@@ -44,3 +44,7 @@ pub async fn fresh_database() -> Option<String> {
 pub fn redis_url() -> Option<String> {
     service_url("JOULE_TEST_REDIS_URL")
 }
+
+pub fn amqp_url() -> Option<String> {
+    service_url("JOULE_TEST_AMQP_URL")
+}

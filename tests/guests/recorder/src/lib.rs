@@ -1,7 +1,8 @@
 //! Handles test events and reports what it handled.
 //!
 //! The event's `behavior` decides: `fail-twice` fails with a retryable error before its
-//! third attempt, `permanent` fails permanently, anything else records the run. Every
+//! third attempt, `fail-always` on every attempt, `permanent` fails permanently, and
+//! anything else records the run. Every
 //! attempt is counted in the key-value store, which is outside the unit of work.
 
 use joule_sdk::events::{Event, Handler, HandlerError};
@@ -20,6 +21,7 @@ impl Handler for Recorder {
                 return Err(HandlerError::Retryable(format!("failing attempt {}", event.attempt)));
             }
             Some("permanent") => return Err(HandlerError::Permanent("refusing this event".into())),
+            Some("fail-always") => return Err(HandlerError::Retryable(format!("failing attempt {}", event.attempt))),
             _ => {}
         }
         db::execute(
@@ -82,10 +84,25 @@ fn event(_: Request, params: Params) -> Response {
     }
 }
 
+/// How many runs each event type had.
+fn types(_: Request, _: Params) -> Response {
+    match db::query("SELECT event_type, count(*) AS n FROM runs GROUP BY event_type ORDER BY event_type", &[]) {
+        Ok(rows) => {
+            let counts: serde_json::Map<String, Value> = rows
+                .iter()
+                .filter_map(|r| Some((r.get::<String>("event_type").ok()?, json!(r.get::<i64>("n").ok()?))))
+                .collect();
+            json(200, Value::Object(counts))
+        }
+        Err(e) => json(500, json!({ "error": format!("{e:?}") })),
+    }
+}
+
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     let mut router = Router::new();
     router.get("/recorder/summary", summary);
+    router.get("/recorder/types", types);
     router.get("/recorder/events/:id", event);
     router.handle(request)
 }

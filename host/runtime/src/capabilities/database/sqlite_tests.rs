@@ -12,7 +12,8 @@ async fn database(dir: &tempfile::TempDir, migration: &str) -> Arc<dyn Component
     let migrations = dir.path().join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
     std::fs::write(migrations.join("0001_init.sql"), migration).unwrap();
-    let options = OpenOptions { migrations: Some(&migrations), timeout: std::time::Duration::from_secs(5) };
+    let publishes = std::collections::BTreeSet::new();
+    let options = OpenOptions { migrations: Some(&migrations), timeout: std::time::Duration::from_secs(5), publishes: &publishes };
     SqliteBackend::new(dir.path().join("databases")).open("test", &options).await.unwrap()
 }
 

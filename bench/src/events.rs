@@ -1,0 +1,122 @@
+//! Events per second from publish to the handler's commit, and a plain lapin loop on the
+//! same broker to set them beside.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use futures::StreamExt as _;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+
+use crate::host::Host;
+
+/// Events per request, and requests in flight at once.
+const PER_REQUEST: usize = 100;
+const CONCURRENT: usize = 4;
+
+/// Publishes `total` events through the publisher component and waits until the recorder
+/// has committed all of them; returns events per second.
+pub fn pipeline(host: &Host, total: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..CONCURRENT)
+            .map(|worker| {
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for _ in (worker..total / PER_REQUEST).step_by(CONCURRENT) {
+                        let body = serde_json::json!({ "type": "test.event.v1", "count": PER_REQUEST, "data": { "behavior": "ok" } });
+                        let (status, text) = host.request("POST", "/publisher/events", Some(&body))?;
+                        if status != 201 {
+                            bail!("publishing failed ({status}): {text}");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("publisher thread")?;
+        }
+        Ok(())
+    })?;
+    loop {
+        let (_, text) = host.request("GET", "/recorder/summary", None)?;
+        let summary: serde_json::Value = serde_json::from_str(&text)?;
+        if summary["events"].as_u64() == Some(total as u64) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("only {summary} of {total} events were handled");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A plain lapin loop: publishes `total` persistent messages with confirms while a consumer
+/// with the same prefetch acknowledges them; returns messages per second.
+pub fn plain_lapin(url: &str, total: usize) -> anyhow::Result<f64> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let connection = Connection::connect(url, ConnectionProperties::default()).await.context("connect to RabbitMQ")?;
+        let queue = format!("joule-bench-{}", uuid::Uuid::new_v4().simple());
+        let publisher = connection.create_channel().await?;
+        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
+        publisher.queue_declare(queue.as_str().into(), durable, FieldTable::default()).await?;
+        publisher.confirm_select(ConfirmSelectOptions::default()).await?;
+        let consumer_channel = connection.create_channel().await?;
+        consumer_channel.basic_qos(32, BasicQosOptions::default()).await?;
+        let mut consumer = consumer_channel
+            .basic_consume(queue.as_str().into(), "bench".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .await?;
+        let body = vec![b'x'; 400];
+        let started = Instant::now();
+        let consume = async {
+            for _ in 0..total {
+                let delivery = consumer.next().await.context("the consumer ended")??;
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
+            anyhow::Ok(())
+        };
+        let publish = async {
+            for chunk in (0..total).collect::<Vec<_>>().chunks(PER_REQUEST) {
+                let mut confirms = Vec::new();
+                for _ in chunk {
+                    let properties = BasicProperties::default().with_delivery_mode(2);
+                    let confirm = publisher
+                        .basic_publish("".into(), queue.as_str().into(), BasicPublishOptions::default(), &body, properties)
+                        .await?;
+                    confirms.push(confirm);
+                }
+                for confirm in confirms {
+                    confirm.await?;
+                }
+            }
+            anyhow::Ok(())
+        };
+        let (consumed, published) = tokio::join!(consume, publish);
+        consumed?;
+        published?;
+        let rate = total as f64 / started.elapsed().as_secs_f64();
+        publisher.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await?;
+        Ok(rate)
+    })
+}
+
+/// Removes the queues and exchange a benchmark host declared under `namespace`.
+pub fn delete_namespace(url: &str, namespace: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        let channel = connection.create_channel().await?;
+        let queue = format!("{namespace}.joule-events.recorder");
+        for name in [format!("{queue}.dlq"), format!("{queue}.retry.200ms"), format!("{queue}.retry.400ms"), queue] {
+            channel.queue_delete(name.as_str().into(), QueueDeleteOptions::default()).await?;
+        }
+        channel.exchange_delete(format!("{namespace}.events").as_str().into(), Default::default()).await?;
+        anyhow::Ok(())
+    })
+}
