@@ -6,6 +6,7 @@
 //! and a key prefix of its own (see [`State`]).
 
 pub mod broker;
+pub mod ev;
 mod proxy;
 mod state;
 
@@ -277,4 +278,17 @@ pub async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// Polls `check` until it holds, for up to a minute; events arrive asynchronously.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -2,10 +2,10 @@
 //! published inside a unit of work reach the queue-triggered handler exactly once, failures
 //! are retried or dead-lettered, and rolled-back or duplicate events have no effect.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use joule_tests::broker::{dead_letters, deliver};
-use joule_tests::{Joule, State, client, read, send_json};
+use joule_tests::{Joule, State, client, eventually, read, send_json};
 use serde_json::{Value, json};
 
 const APPLICATION: &str = "joule-events";
@@ -28,19 +28,6 @@ async fn summary(joule: &Joule) -> Value {
 
 async fn event(joule: &Joule, id: &str) -> Value {
     read(client().get(joule.url(&format!("/recorder/events/{id}"))).send().await.unwrap()).await.1
-}
-
-/// Polls `check` until it holds, for up to a minute.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

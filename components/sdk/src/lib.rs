@@ -5,6 +5,8 @@
 //! - [`variables`]: the component's manifest variables;
 //! - [`events`]: publishing events inside the unit of work, and [`export_handler!`] for
 //!   components that handle them;
+//! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
+//! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination.
 //!
 //! HTTP itself comes from spin-sdk (`#[http_component]`, `Router`).
@@ -13,6 +15,8 @@ pub mod api;
 pub mod db;
 pub mod events;
 pub mod kv;
+pub mod pricing;
+pub mod templates;
 pub mod variables;
 
 /// The raw `joule:platform` bindings, for what the helpers do not cover.
@@ -35,3 +39,38 @@ pub mod bindings {
 
 /// Exports a [`events::Handler`] as the component's event handler.
 pub use bindings::export_handler;
+
+/// Bindings of the `pricing-rule` world, sharing the types above.
+#[allow(unsafe_code, clippy::all, missing_docs)]
+pub mod rule_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit/platform.wit",
+        world: "joule:platform/pricing-rule",
+        with: { "joule:platform/pricing-types@0.1.0": crate::bindings::joule::platform::pricing_types },
+        pub_export_macro: true,
+        export_macro_name: "export_pricing_rule",
+        default_bindings_module: "joule_sdk::rule_bindings",
+    });
+}
+
+/// Exports a [`pricing::Rule`] as the component's pricing rule.
+pub use rule_bindings::export_pricing_rule;
+
+/// Bindings of the `notification-template` world, sharing the types above.
+#[allow(unsafe_code, clippy::all, missing_docs)]
+pub mod template_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit/platform.wit",
+        world: "joule:platform/notification-template",
+        with: {
+            "joule:platform/event-types@0.1.0": crate::bindings::joule::platform::event_types,
+            "joule:platform/message-types@0.1.0": crate::bindings::joule::platform::message_types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_template",
+        default_bindings_module: "joule_sdk::template_bindings",
+    });
+}
+
+/// Exports a [`templates::Template`] as the component's notification template.
+pub use template_bindings::export_template;

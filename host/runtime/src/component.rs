@@ -1,12 +1,14 @@
 //! A loaded component: compiled, checked against its grants, linked, and ready to
 //! instantiate once per invocation.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use std::collections::BTreeSet;
 
 use joule_world::event_handler::EventHandlerPre;
+use joule_world::notification_template::NotificationTemplatePre;
+use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::{Notify, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
@@ -18,14 +20,21 @@ use crate::capabilities::database::{ComponentDatabase, DatabaseState};
 use crate::capabilities::events::{EventsState, InvocationContext};
 use crate::capabilities::kv::{KeyValueBackend, KvState};
 use crate::capabilities::outbound_http::OutboundHttpHooks;
+use crate::capabilities::pricing::PricingState;
+use crate::capabilities::templates::TemplatesState;
 use crate::capabilities::variables::{ComponentVariables, VariablesState};
 use crate::invocation::{GuestLog, Invocation, InvocationState};
 use crate::manifest::ComponentConfig;
+use crate::registry::Registry;
 
 /// The WASI 0.2 export that makes a component servable over HTTP.
 pub const HTTP_HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2";
 /// The export that makes a component an event handler.
 pub const EVENT_HANDLER_EXPORT: &str = "joule:platform/handler@0.1";
+/// The export that makes a component a pricing rule.
+pub const PRICING_RULE_EXPORT: &str = "joule:platform/rule@0.1";
+/// The export that makes a component a notification template.
+pub const TEMPLATE_EXPORT: &str = "joule:platform/template@0.1";
 
 /// The invocation was refused because the component is at its concurrency limit.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -34,6 +43,8 @@ pub struct Overloaded(pub String);
 
 pub struct LoadedComponent {
     pub id: Arc<str>,
+    /// The registry's version number; a pinned price names it.
+    pub version: u32,
     pub config: ComponentConfig,
     /// sha256 of the wasm bytes, hex-encoded.
     pub sha256: String,
@@ -42,6 +53,12 @@ pub struct LoadedComponent {
     pub(crate) engine: Engine,
     pub(crate) http: Option<ProxyPre<InvocationState>>,
     pub(crate) handler: Option<EventHandlerPre<InvocationState>>,
+    pub(crate) rule: Option<PricingRulePre<InvocationState>>,
+    pub(crate) template: Option<NotificationTemplatePre<InvocationState>>,
+    /// Where rules and templates this component runs are found.
+    pub(crate) registry: Weak<Registry>,
+    pub(crate) pricing_rules: Arc<BTreeSet<String>>,
+    pub(crate) template_names: Arc<BTreeSet<String>>,
     pub(crate) database: Option<Arc<dyn ComponentDatabase>>,
     pub(crate) publishes: Arc<BTreeSet<String>>,
     pub(crate) outbox_signal: Arc<Notify>,
@@ -65,6 +82,14 @@ impl LoadedComponent {
     /// The pre-instantiated event handler, if the component exports one.
     pub fn event_handler(&self) -> Option<&EventHandlerPre<InvocationState>> {
         self.handler.as_ref()
+    }
+
+    pub fn pricing_rule(&self) -> Option<&PricingRulePre<InvocationState>> {
+        self.rule.as_ref()
+    }
+
+    pub fn notification_template(&self) -> Option<&NotificationTemplatePre<InvocationState>> {
+        self.template.as_ref()
     }
 
     /// Creates a fresh store for one invocation, with the component's limits applied.
@@ -98,6 +123,8 @@ impl LoadedComponent {
             events: EventsState::new(self.id.clone(), self.publishes.clone(), context),
             kv: KvState::new(self.kv.clone(), self.kv_space.clone()),
             variables: VariablesState::new(self.variables.clone()),
+            pricing: PricingState::new(self.registry.clone(), self.pricing_rules.clone()),
+            templates: TemplatesState::new(self.registry.clone(), self.template_names.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);

@@ -12,12 +12,15 @@ pub mod events;
 pub mod invocation;
 mod loader;
 pub mod manifest;
+mod registry;
 mod runtime;
 pub mod trace_context;
 pub mod values;
 
 pub use capabilities::events::InvocationContext;
-pub use component::{EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded};
+pub use component::{
+    EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
+};
 pub use error::RuntimeError;
 pub use invocation::{Failure, Invocation, InvocationState, UnitOfWork};
 pub use manifest::{Manifest, ManifestError};

@@ -1,17 +1,20 @@
 //! Loading a component: read, compile (or fetch from the cache), check its imports
 //! against its grants, link exactly what is granted, and open its database.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use anyhow::Context as _;
 use joule_world::event_handler::EventHandlerPre;
+use joule_world::notification_template::NotificationTemplatePre;
+use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::{Notify, Semaphore};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::database::OpenOptions;
 use crate::capabilities::{self, kv};
-use crate::component::{EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent};
+use crate::component::{EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT};
+use crate::registry::Registry;
 use crate::engine::JouleEngine;
 use crate::error::RuntimeError;
 use crate::manifest::ComponentConfig;
@@ -23,6 +26,7 @@ pub(crate) struct LoadContext<'a> {
     pub backends: &'a Backends,
     pub application: &'a str,
     pub outbox_signal: &'a Arc<Notify>,
+    pub registry: Weak<Registry>,
 }
 
 pub(crate) async fn load(
@@ -59,8 +63,17 @@ pub(crate) async fn load(
         true => Some(ProxyPre::new(pre.clone()).map_err(anyhow::Error::from).map_err(failed)?),
         false => None,
     };
+    let typed = |e: wasmtime::Error| failed(anyhow::Error::from(e));
     let handler = match exported(EVENT_HANDLER_EXPORT) {
-        true => Some(EventHandlerPre::new(pre).map_err(anyhow::Error::from).map_err(failed)?),
+        true => Some(EventHandlerPre::new(pre.clone()).map_err(typed)?),
+        false => None,
+    };
+    let rule = match exported(PRICING_RULE_EXPORT) {
+        true => Some(PricingRulePre::new(pre.clone()).map_err(typed)?),
+        false => None,
+    };
+    let template = match exported(TEMPLATE_EXPORT) {
+        true => Some(NotificationTemplatePre::new(pre).map_err(typed)?),
         false => None,
     };
     // Publishing and handling events need the unit of work's outbox and inbox, which live
@@ -90,11 +103,17 @@ pub(crate) async fn load(
     );
     Ok(LoadedComponent {
         id: Arc::from(id),
+        version: 1,
         sha256: compiled.sha256,
         exports,
         engine: engine.engine().clone(),
         http,
         handler,
+        rule,
+        template,
+        registry: context.registry.clone(),
+        pricing_rules: Arc::new(grants.pricing.as_ref().map(|p| p.rules.clone()).unwrap_or_default()),
+        template_names: Arc::new(grants.templates.as_ref().map(|t| t.names.clone()).unwrap_or_default()),
         database,
         publishes: Arc::new(grants.events_publish.clone()),
         outbox_signal: context.outbox_signal.clone(),

@@ -1,6 +1,5 @@
 //! The runtime: the engine, the backends and every loaded component of one application.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +22,7 @@ use crate::events::broker::rabbitmq::RabbitBroker;
 use crate::events::{Broker, QueueSpec, Relay};
 use crate::loader::{self, LoadContext};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
+use crate::registry::Registry;
 
 /// How long a readiness probe waits on a backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -111,7 +111,7 @@ pub struct Runtime {
     manifest: Manifest,
     engine: JouleEngine,
     backends: Backends,
-    components: BTreeMap<String, Arc<LoadedComponent>>,
+    registry: Arc<Registry>,
     /// Woken when events may be waiting in the outbox.
     outbox_signal: Arc<Notify>,
     queue_namespace: String,
@@ -142,20 +142,21 @@ impl Runtime {
         );
 
         let outbox_signal = Arc::new(Notify::new());
+        let registry = Arc::new(Registry::default());
         let context = LoadContext {
             engine: &engine,
             backends: &backends,
             application: &manifest.application.name,
             outbox_signal: &outbox_signal,
+            registry: Arc::downgrade(&registry),
         };
-        let mut components = BTreeMap::new();
         for (id, config) in &manifest.components {
             let queue_triggered = manifest.amqp_triggers.iter().any(|t| t.component == *id);
             let component = loader::load(&context, config, variables[id].clone(), queue_triggered).await?;
-            components.insert(id.clone(), Arc::new(component));
+            registry.insert(Arc::new(component));
         }
         let queue_namespace = options.backends.queue_namespace.clone();
-        Ok(Self { manifest, engine, backends, components, outbox_signal, queue_namespace, _state: state })
+        Ok(Self { manifest, engine, backends, registry, outbox_signal, queue_namespace, _state: state })
     }
 
     pub fn broker(&self) -> &Arc<dyn Broker> {
@@ -189,7 +190,7 @@ impl Runtime {
 
     /// The version of a component that new invocations should use.
     pub fn component(&self, id: &str) -> Option<Arc<LoadedComponent>> {
-        self.components.get(id).cloned()
+        self.registry.get(id)
     }
 
     /// Whether every backend answers; the error says which one does not.

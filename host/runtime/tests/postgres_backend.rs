@@ -112,6 +112,31 @@ async fn every_supported_type_maps_both_ways() {
 }
 
 #[tokio::test]
+async fn parameters_take_the_type_postgres_infers_for_them() {
+    let Some(setup) = Setup::new().await else { return };
+    let db = setup.open("inference").await;
+    let mut tx = db.begin(soon());
+    let insert = "INSERT INTO kinds (small, normal, amount, label, id) VALUES ($1, $2, $3, $4, $5)";
+    // The statement is first prepared with NULLs, then reused with values.
+    tx.execute(insert, &[Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]).await.unwrap();
+    let values = [Value::Int(3), Value::Int(40_000), Value::Int(12), Value::Int(5), Value::Text("6f9619ff-8b86-d011-b42d-00c04fc964ff".into())];
+    tx.execute(insert, &values).await.unwrap();
+    // An s64 compared with smallint and integer columns, in a query's WHERE.
+    let rows = tx
+        .query("SELECT amount, label, id FROM kinds WHERE small = $1 AND normal = $2", &[Value::Int(3), Value::Int(40_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.rows,
+        [[Value::Decimal("12.0000".into()), Value::Text("5".into()), Value::Uuid("6f9619ff-8b86-d011-b42d-00c04fc964ff".into())]]
+    );
+    let error = tx.query("SELECT 1 FROM kinds WHERE small = $1", &[Value::Int(70_000)]).await.unwrap_err();
+    assert!(matches!(&error, Error::UnsupportedType(m) if m.contains("$1") && m.contains("smallint")), "{error:?}");
+    let error = tx.query("SELECT 1 FROM kinds WHERE small = $1", &[]).await.unwrap_err();
+    assert!(matches!(&error, Error::InvalidQuery(m) if m.contains("1 parameters but 0")), "{error:?}");
+}
+
+#[tokio::test]
 async fn unsupported_types_and_bad_values_are_errors_not_traps() {
     let Some(setup) = Setup::new().await else { return };
     let db = setup.open("types").await;

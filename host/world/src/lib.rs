@@ -26,6 +26,9 @@ mod generated {
                 "joule:platform/variables": crate::generated::joule::platform::variables,
                 "joule:platform/pricing": crate::generated::joule::platform::pricing,
                 "joule:platform/pricing-types": crate::generated::joule::platform::pricing_types,
+                "joule:platform/templates": crate::generated::joule::platform::templates,
+                "joule:platform/event-types": crate::generated::joule::platform::event_types,
+                "joule:platform/message-types": crate::generated::joule::platform::message_types,
             },
         });
     }
@@ -49,14 +52,16 @@ mod generated {
             world: "joule:platform/notification-template",
             exports: { default: async },
             with: {
-                "joule:platform/event-types": crate::generated::event_handler::joule::platform::event_types,
+                "joule:platform/event-types": crate::generated::joule::platform::event_types,
+                "joule:platform/message-types": crate::generated::joule::platform::message_types,
             },
         });
     }
 }
 
-pub use generated::event_handler::joule::platform::event_types;
-pub use generated::joule::platform::{database, events, kv, pricing, pricing_types, variables};
+pub use generated::joule::platform::{
+    database, event_types, events, kv, message_types, pricing, pricing_types, templates, variables,
+};
 pub use generated::{Capabilities, CapabilitiesPre};
 
 /// The `event-handler` world: capabilities plus the exported `handler`.
@@ -86,4 +91,6 @@ pub mod interface_names {
     pub const PRICING: &str = "joule:platform/pricing@0.1.0";
     pub const EVENT_TYPES: &str = "joule:platform/event-types@0.1.0";
     pub const PRICING_TYPES: &str = "joule:platform/pricing-types@0.1.0";
+    pub const TEMPLATES: &str = "joule:platform/templates@0.1.0";
+    pub const MESSAGE_TYPES: &str = "joule:platform/message-types@0.1.0";
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::ApiError;
@@ -24,6 +26,11 @@ impl Problems {
 
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// The problems found, by field path.
+    pub fn into_fields(self) -> impl Iterator<Item = (String, String)> {
+        self.fields.into_iter()
     }
 
     /// `Ok` when nothing was found, otherwise the 422 naming each field.
@@ -152,6 +159,86 @@ impl<'a> Reader<'a> {
                 None
             }
             value => value,
+        }
+    }
+
+    /// An exact decimal, written as a JSON string ("0.25") or number; `Some(None)` when absent.
+    pub fn optional_decimal(&self, key: &str, problems: &mut Problems) -> Option<Option<Decimal>> {
+        self.object?;
+        let parsed = match self.get(key) {
+            None | Some(Value::Null) => return Some(None),
+            Some(Value::String(text)) => text.parse::<Decimal>().ok(),
+            Some(Value::Number(number)) => number.to_string().parse::<Decimal>().ok(),
+            Some(_) => None,
+        };
+        if parsed.is_none() {
+            problems.add(self.path(key), "must be a decimal number, such as \"0.25\"");
+            return None;
+        }
+        Some(parsed)
+    }
+
+    /// An RFC 3339 timestamp; `Some(None)` when absent.
+    pub fn optional_timestamp(&self, key: &str, problems: &mut Problems) -> Option<Option<DateTime<Utc>>> {
+        match self.optional_string(key, 40, problems)? {
+            None => Some(None),
+            Some(text) => match DateTime::parse_from_rfc3339(&text) {
+                Ok(at) => Some(Some(at.with_timezone(&Utc))),
+                Err(_) => {
+                    problems.add(self.path(key), "must be an RFC 3339 timestamp, such as \"2026-11-22T17:00:00Z\"");
+                    None
+                }
+            },
+        }
+    }
+
+    /// An RFC 3339 timestamp that must be present.
+    pub fn timestamp(&self, key: &str, problems: &mut Problems) -> Option<DateTime<Utc>> {
+        match self.optional_timestamp(key, problems)? {
+            Some(at) => Some(at),
+            None => {
+                problems.add(self.path(key), "is required");
+                None
+            }
+        }
+    }
+
+    /// A whole number from `min` up; `Some(None)` when absent.
+    pub fn optional_whole(&self, key: &str, min: u64, problems: &mut Problems) -> Option<Option<u64>> {
+        self.object?;
+        match self.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v >= min) => Some(n.as_u64()),
+            Some(_) => {
+                problems.add(self.path(key), format!("must be a whole number of at least {min}"));
+                None
+            }
+        }
+    }
+
+    /// A whole number from `min` up that must be present.
+    pub fn whole(&self, key: &str, min: u64, problems: &mut Problems) -> Option<u64> {
+        match self.optional_whole(key, min, problems)? {
+            Some(value) => Some(value),
+            None => {
+                problems.add(self.path(key), "is required");
+                None
+            }
+        }
+    }
+
+    /// A list of strings; empty when absent.
+    pub fn strings(&self, key: &str, problems: &mut Problems) -> Option<Vec<String>> {
+        self.object?;
+        match self.get(key) {
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                Some(items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            }
+            Some(_) => {
+                problems.add(self.path(key), "must be a list of strings");
+                None
+            }
         }
     }
 

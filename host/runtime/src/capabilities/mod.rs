@@ -8,6 +8,8 @@ pub mod database;
 pub mod events;
 pub mod kv;
 pub mod outbound_http;
+pub mod pricing;
+pub mod templates;
 pub mod variables;
 
 use std::fmt;
@@ -26,6 +28,7 @@ pub enum Capability {
     Events,
     Variables,
     Pricing,
+    Templates,
     OutboundHttp,
 }
 
@@ -37,13 +40,9 @@ impl Capability {
             Self::Events => !grants.events_publish.is_empty(),
             Self::Variables => grants.variables,
             Self::Pricing => grants.pricing.is_some(),
+            Self::Templates => grants.templates.is_some(),
             Self::OutboundHttp => !grants.outbound_http.is_empty(),
         }
-    }
-
-    /// Whether this host build provides the capability at all.
-    fn is_provided(self) -> bool {
-        !matches!(self, Self::Pricing)
     }
 
     /// How to grant it in `spin.toml`.
@@ -54,6 +53,7 @@ impl Capability {
             Self::Events => "list the event types in [component.<id>.events] publish = [...]",
             Self::Variables => "declare them in [component.<id>.variables]",
             Self::Pricing => "add a [component.<id>.pricing] table",
+            Self::Templates => "add a [component.<id>.templates] table",
             Self::OutboundHttp => "list the hosts in allowed_outbound_hosts",
         }
     }
@@ -67,6 +67,7 @@ impl fmt::Display for Capability {
             Self::Events => "events",
             Self::Variables => "variables",
             Self::Pricing => "pricing",
+            Self::Templates => "templates",
             Self::OutboundHttp => "outbound HTTP",
         })
     }
@@ -107,11 +108,13 @@ fn classify(import: &str) -> ImportKind {
         (interface_names::EVENTS, Capability::Events),
         (interface_names::VARIABLES, Capability::Variables),
         (interface_names::PRICING, Capability::Pricing),
+        (interface_names::TEMPLATES, Capability::Templates),
     ];
     if let Some((_, capability)) = capabilities.iter().find(|(name, _)| with_version(name) == path) {
         return ImportKind::Capability(*capability);
     }
-    if [interface_names::EVENT_TYPES, interface_names::PRICING_TYPES].iter().any(|n| with_version(n) == path) {
+    let types_only = [interface_names::EVENT_TYPES, interface_names::PRICING_TYPES, interface_names::MESSAGE_TYPES];
+    if types_only.iter().any(|n| with_version(n) == path) {
         return ImportKind::TypesOnly;
     }
     ImportKind::Unknown
@@ -125,8 +128,6 @@ pub enum ImportError {
          but its manifest does not grant it: {hint}"
     )]
     NotGranted { component: String, capability: Capability, import: String, hint: &'static str },
-    #[error("component {component:?} imports the {capability} capability ({import}), which this host does not provide yet")]
-    NotProvided { component: String, capability: Capability, import: String },
     #[error("component {component:?} imports {import}, which Joule does not provide")]
     Unknown { component: String, import: String },
 }
@@ -142,13 +143,6 @@ pub fn check_imports<'a>(
             ImportKind::Wasi | ImportKind::TypesOnly => {}
             ImportKind::Unknown => {
                 return Err(ImportError::Unknown { component: component.into(), import: import.into() });
-            }
-            ImportKind::Capability(capability) if !capability.is_provided() => {
-                return Err(ImportError::NotProvided {
-                    component: component.into(),
-                    capability,
-                    import: import.into(),
-                });
             }
             ImportKind::Capability(capability) if !capability.is_granted(grants) => {
                 return Err(ImportError::NotGranted {
@@ -178,6 +172,12 @@ pub fn linker(engine: &wasmtime::Engine, grants: &Grants) -> anyhow::Result<Link
     }
     if !grants.events_publish.is_empty() {
         events::add_to_linker(&mut linker)?;
+    }
+    if grants.pricing.is_some() {
+        pricing::add_to_linker(&mut linker)?;
+    }
+    if grants.templates.is_some() {
+        templates::add_to_linker(&mut linker)?;
     }
     if grants.variables {
         variables::add_to_linker(&mut linker)?;

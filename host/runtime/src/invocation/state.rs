@@ -7,6 +7,8 @@ use crate::capabilities::database::DatabaseState;
 use crate::capabilities::events::EventsState;
 use crate::capabilities::kv::KvState;
 use crate::capabilities::outbound_http::OutboundHttpHooks;
+use crate::capabilities::pricing::PricingState;
+use crate::capabilities::templates::TemplatesState;
 use crate::capabilities::variables::VariablesState;
 
 /// Everything one invocation's `Store` holds. It is built fresh for every invocation
@@ -21,6 +23,8 @@ pub struct InvocationState {
     pub(crate) events: EventsState,
     pub(crate) kv: KvState,
     pub(crate) variables: VariablesState,
+    pub(crate) pricing: PricingState,
+    pub(crate) templates: TemplatesState,
 }
 
 impl WasiView for InvocationState {

@@ -68,6 +68,7 @@ pub struct Grants {
     pub key_value: bool,
     pub events_publish: BTreeSet<String>,
     pub pricing: Option<PricingGrant>,
+    pub templates: Option<TemplatesGrant>,
     pub variables: bool,
     pub outbound_http: AllowedHosts,
 }
@@ -82,6 +83,12 @@ pub struct DatabaseGrant {
 pub struct PricingGrant {
     /// The rules the component may run; empty means any.
     pub rules: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TemplatesGrant {
+    /// The templates the component may run; empty means any.
+    pub names: BTreeSet<String>,
 }
 
 /// Per-invocation limits.

@@ -117,6 +117,8 @@ pub struct RawComponent {
     pub events: Option<RawEventsGrant>,
     /// Joule: the component may run pricing rules.
     pub pricing: Option<RawPricingGrant>,
+    /// Joule: the component may render events with notification templates.
+    pub templates: Option<RawTemplatesGrant>,
     /// Joule: per-invocation limits.
     pub limits: Option<RawLimits>,
 }
@@ -154,6 +156,14 @@ pub struct RawPricingGrant {
     /// The rules the component may run; empty means any deployed rule.
     #[serde(default)]
     pub rules: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplatesGrant {
+    /// The templates the component may run; empty means any deployed template.
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawVariable};
 use super::{
     AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
-    Manifest, ManifestError, PricingGrant, Template, Variable, is_variable_name,
+    Manifest, ManifestError, PricingGrant, Template, TemplatesGrant, Variable, is_variable_name,
 };
 use crate::capabilities::outbound_http::AllowedHosts;
 
@@ -245,6 +245,10 @@ impl Validator<'_> {
                 .pricing
                 .as_ref()
                 .map(|p| PricingGrant { rules: p.rules.iter().cloned().collect() }),
+            templates: raw
+                .templates
+                .as_ref()
+                .map(|t| TemplatesGrant { names: t.names.iter().cloned().collect() }),
             variables,
             outbound_http,
         })

@@ -6,6 +6,7 @@
 //! `SET SESSION AUTHORIZATION` are refused, `RESET ROLE` returns to the component itself,
 //! and `SET search_path` names schemas it has no rights on.
 
+mod bind;
 mod names;
 mod outbox;
 mod provision;

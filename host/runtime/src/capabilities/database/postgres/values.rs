@@ -3,15 +3,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use joule_world::database::{Error, RowSet, Value};
 use rust_decimal::Decimal;
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnection, PgRow, PgTypeInfo};
-use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Statement as _, TypeInfo as _, ValueRef as _};
+use sqlx::Either;
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::{Column as _, Executor as _, Row as _, Statement as _, TypeInfo as _, ValueRef as _};
 use uuid::Uuid;
 
+use super::bind::bind;
 use crate::capabilities::database::Output;
-use crate::values;
 
 pub(super) async fn run_on(
     connection: &mut PgConnection,
@@ -19,58 +17,22 @@ pub(super) async fn run_on(
     params: &[Value],
     query: bool,
 ) -> Result<Output, Error> {
-    let arguments = bind(params)?;
+    // Preparing (cached per connection) gives the parameter types to encode for, and the
+    // column names even when no row comes back.
+    let prepared = connection.prepare(statement).await.map_err(map_error)?;
+    let types = match prepared.parameters() {
+        Some(Either::Left(types)) => types,
+        _ => &[],
+    };
+    let arguments = bind(params, types)?;
     if !query {
-        let result = sqlx::query_with(statement, arguments).execute(&mut *connection).await.map_err(map_error)?;
+        let result = prepared.query_with(arguments).execute(&mut *connection).await.map_err(map_error)?;
         return Ok(Output::Affected(result.rows_affected()));
     }
-    // Preparing (cached per connection) gives the column names even when no row comes back.
-    let prepared = connection.prepare(statement).await.map_err(map_error)?;
     let columns = prepared.columns().iter().map(|c| c.name().to_string()).collect();
     let rows = prepared.query_with(arguments).fetch_all(&mut *connection).await.map_err(map_error)?;
     let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
     Ok(Output::Rows(RowSet { columns, rows }))
-}
-
-/// A NULL of no declared type, so Postgres infers it from where it is used
-/// (a text-typed NULL could not go into a uuid column).
-struct UntypedNull;
-
-impl sqlx::Type<sqlx::Postgres> for UntypedNull {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(Oid(0))
-    }
-}
-
-impl sqlx::Encode<'_, sqlx::Postgres> for UntypedNull {
-    fn encode_by_ref(&self, _: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        Ok(IsNull::Yes)
-    }
-}
-
-fn bind(params: &[Value]) -> Result<PgArguments, Error> {
-    let mut arguments = PgArguments::default();
-    for (i, param) in params.iter().enumerate() {
-        let invalid = |e: String| Error::UnsupportedType(format!("parameter ${}: {e}", i + 1));
-        let added = match param {
-            Value::Null => arguments.add(UntypedNull),
-            Value::Int(v) => arguments.add(*v),
-            Value::Float(v) => arguments.add(*v),
-            Value::Boolean(v) => arguments.add(*v),
-            Value::Text(v) => arguments.add(v.clone()),
-            Value::Bytes(v) => arguments.add(v.clone()),
-            Value::Decimal(v) => arguments.add(values::decimal(v).map_err(invalid)?),
-            Value::Timestamp(v) => arguments.add(values::timestamp(v).map_err(invalid)?),
-            Value::Date(v) => arguments.add(values::date(v).map_err(invalid)?),
-            Value::Json(v) => {
-                let json: serde_json::Value = serde_json::from_str(v).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-                arguments.add(sqlx::types::Json(json))
-            }
-            Value::Uuid(v) => arguments.add(values::uuid(v).map_err(invalid)?),
-        };
-        added.map_err(|e| invalid(e.to_string()))?;
-    }
-    Ok(arguments)
 }
 
 fn row_values(row: &PgRow) -> Result<Vec<Value>, Error> {

@@ -1,0 +1,72 @@
+//! The notifications component: driver notifications rendered from events.
+
+mod delivery;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use joule_sdk::api::{self, ApiError, Page, Problems};
+use joule_sdk::db::{self, Row};
+use serde_json::{Value, json};
+use spin_sdk::http::{Params, Request, Response, Router};
+use uuid::Uuid;
+
+/// The event handler that renders, stores and sends.
+pub use delivery::Delivery;
+
+fn notification(row: Row<'_>) -> Result<Value, db::Error> {
+    let time = |at: Option<DateTime<Utc>>| at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    Ok(json!({
+        "id": row.get::<Uuid>("id")?,
+        "recipient": row.get::<String>("recipient")?,
+        "channel": row.get::<String>("channel")?,
+        "subject": row.get::<String>("subject")?,
+        "body": row.get::<String>("body")?,
+        "eventId": row.get::<String>("event_id")?,
+        "eventType": row.get::<String>("event_type")?,
+        "createdAt": time(row.get("created_at")?),
+        "sentAt": time(row.get("sent_at")?),
+    }))
+}
+
+/// A recipient's notifications, oldest first, a page at a time.
+fn list(request: Request, _: Params) -> Result<Response, ApiError> {
+    let params = api::query_params(&request);
+    let mut problems = Problems::new();
+    let page = Page::from_query(&params, &mut problems);
+    let recipient = params.iter().find(|(k, _)| k == "recipient").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    if recipient.is_none() {
+        problems.add("recipient", "is required");
+    }
+    problems.finish()?;
+    let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
+    let rows = db::query(
+        "SELECT id, recipient, channel, subject, body, event_id, event_type, created_at, sent_at FROM notifications
+         WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3",
+        &[&recipient, &after, &(i64::from(page.limit) + 1)],
+    )?;
+    let mut items = rows.iter().map(notification).collect::<Result<Vec<_>, _>>()?;
+    let more = items.len() > page.limit as usize;
+    items.truncate(page.limit as usize);
+    let next = more.then(|| items.last().and_then(|n| n["id"].as_str()).map(Page::cursor_after)).flatten();
+    Ok(api::json(200, &json!({ "items": items, "nextCursor": next })))
+}
+
+/// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
+pub fn route(request: Request) -> Response {
+    let mut router = Router::new();
+    router.get("/api/v1/notifications", list);
+    api::json_fallbacks(router.handle(request))
+}
+
+/// The wasm exports; unit tests build natively without them.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code, reason = "the export glue the macros generate")]
+mod export {
+    use crate::Delivery;
+
+    #[spin_sdk::http_component]
+    fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        super::route(request)
+    }
+
+    joule_sdk::export_handler!(Delivery);
+}

@@ -1,0 +1,126 @@
+//! The event handler: keeps this component's copy of stations, connectors and tariff
+//! versions from their events, newest first, whatever order they arrive in.
+
+use chrono::{DateTime, Utc};
+use joule_sdk::db;
+use joule_sdk::events::{Event, Handler, HandlerError};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::expiry;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Connector {
+    connector_id: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Station {
+    id: Uuid,
+    time_zone: String,
+    tariff_id: Option<String>,
+    connectors: Vec<Connector>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusChange {
+    station_id: Uuid,
+    connector_id: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct Removed {
+    id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct Tariff {
+    id: String,
+    version: i64,
+    rule: String,
+}
+
+fn retry(error: db::Error) -> HandlerError {
+    HandlerError::Retryable(format!("{error:?}"))
+}
+
+fn station(station: Station) -> Result<(), db::Error> {
+    let newer = db::execute(
+        "INSERT INTO stations (id, time_zone, tariff_id, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone, tariff_id = excluded.tariff_id,
+                                        updated_at = excluded.updated_at
+         WHERE stations.updated_at <= excluded.updated_at",
+        &[&station.id, &station.time_zone, &station.tariff_id, &station.updated_at],
+    )?;
+    if newer == 0 {
+        return Ok(());
+    }
+    let ids: Vec<&str> = station.connectors.iter().map(|c| c.connector_id.as_str()).collect();
+    let existing = db::query("SELECT connector_id FROM connectors WHERE station_id = $1", &[&station.id])?;
+    for row in existing.iter() {
+        let id: String = row.get("connector_id")?;
+        if !ids.contains(&id.as_str()) {
+            db::execute("DELETE FROM connectors WHERE station_id = $1 AND connector_id = $2", &[&station.id, &id])?;
+        }
+    }
+    for connector in &station.connectors {
+        db::execute(
+            "INSERT INTO connectors (station_id, connector_id, status) VALUES ($1, $2, $3)
+             ON CONFLICT (station_id, connector_id) DO UPDATE SET status = excluded.status",
+            &[&station.id, &connector.connector_id, &connector.status],
+        )?;
+    }
+    Ok(())
+}
+
+fn apply(event: &Event) -> Result<(), HandlerError> {
+    let data: Value = event.data_as()?;
+    let parse = |_: ()| HandlerError::Permanent(format!("unexpected {} data", event.event_type));
+    match event.event_type.as_str() {
+        "station.created.v1" | "station.updated.v1" => {
+            station(serde_json::from_value(data).map_err(|_| parse(()))?).map_err(retry)
+        }
+        "station.removed.v1" => {
+            let removed: Removed = serde_json::from_value(data).map_err(|_| parse(()))?;
+            db::execute("DELETE FROM connectors WHERE station_id = $1", &[&removed.id]).map_err(retry)?;
+            db::execute("DELETE FROM stations WHERE id = $1", &[&removed.id]).map(drop).map_err(retry)
+        }
+        "station.status-changed.v1" => {
+            let change: StatusChange = serde_json::from_value(data).map_err(|_| parse(()))?;
+            db::execute(
+                "UPDATE connectors SET status = $3 WHERE station_id = $1 AND connector_id = $2",
+                &[&change.station_id, &change.connector_id, &change.status],
+            )
+            .map(drop)
+            .map_err(retry)
+        }
+        "tariff.created.v1" | "tariff.updated.v1" => {
+            let tariff: Tariff = serde_json::from_value(data).map_err(|_| parse(()))?;
+            db::execute(
+                "INSERT INTO tariffs (id, version, rule) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, rule = excluded.rule
+                 WHERE tariffs.version < excluded.version",
+                &[&tariff.id, &tariff.version, &tariff.rule],
+            )
+            .map(drop)
+            .map_err(retry)
+        }
+        _ => Ok(()),
+    }
+}
+
+pub struct Replica;
+
+impl Handler for Replica {
+    fn handle(event: Event) -> Result<(), HandlerError> {
+        apply(&event)?;
+        expiry::sweep(Utc::now()).map_err(retry)
+    }
+}

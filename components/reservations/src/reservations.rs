@@ -1,0 +1,163 @@
+//! `/api/v1/reservations`: half-open intervals per connector, `[startsAt, endsAt)`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
+use joule_sdk::db::{self, Row};
+use serde_json::{Value, json};
+use spin_sdk::http::{Params, Request, Response};
+use uuid::Uuid;
+
+use crate::{connectors, expiry, publish};
+
+type Result<T = Response> = std::result::Result<T, ApiError>;
+
+const COLUMNS: &str = "id, station_id, connector_id, driver_id, starts_at, ends_at, status, session_id, created_at";
+
+/// A start this far in the past still counts as now, for clocks that are slightly apart.
+const CLOCK_SKEW_SECONDS: i64 = 60;
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn reservation(row: Row<'_>, now: DateTime<Utc>) -> std::result::Result<Value, db::Error> {
+    let status: String = row.get("status")?;
+    let ends_at: DateTime<Utc> = row.get("ends_at")?;
+    Ok(json!({
+        "id": row.get::<Uuid>("id")?,
+        "stationId": row.get::<Uuid>("station_id")?,
+        "connectorId": row.get::<String>("connector_id")?,
+        "driverId": row.get::<String>("driver_id")?,
+        "startsAt": time(row.get("starts_at")?),
+        "endsAt": time(ends_at),
+        "status": expiry::effective_status(&status, ends_at, now),
+        "sessionId": row.get::<Option<Uuid>>("session_id")?,
+        "createdAt": time(row.get("created_at")?),
+    }))
+}
+
+pub fn create(request: Request, _: Params) -> Result {
+    let body = api::read_json(&request)?;
+    let now = Utc::now();
+    let mut problems = Problems::new();
+    let reader = Reader::body(&body, &mut problems);
+    reader.only(&["stationId", "connectorId", "driverId", "startsAt", "endsAt"], &mut problems);
+    let station_id = reader.string("stationId", 36, &mut problems);
+    let connector_id = reader.string("connectorId", 36, &mut problems);
+    let driver_id = reader.string("driverId", 64, &mut problems);
+    let starts_at = reader.timestamp("startsAt", &mut problems);
+    let ends_at = reader.timestamp("endsAt", &mut problems);
+    if let (Some(starts), Some(ends)) = (starts_at, ends_at) {
+        if ends <= starts {
+            problems.add("endsAt", "must be after startsAt");
+        }
+        if starts < now - chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
+            problems.add("startsAt", "must not be in the past");
+        }
+    }
+    let station = station_id.as_deref().and_then(|id| Uuid::parse_str(id).ok());
+    if station_id.is_some() && station.is_none() {
+        problems.add("stationId", "names no station");
+    }
+    problems.finish()?;
+    let (station, connector_id, driver_id) = (station.expect("checked"), connector_id.expect("checked"), driver_id.expect("checked"));
+    let (starts_at, ends_at) = (starts_at.expect("checked"), ends_at.expect("checked"));
+
+    expiry::sweep(now)?;
+    if connectors::station(station)?.is_none() {
+        return Err(unknown("stationId", "names no station"));
+    }
+    if connectors::take_turn(station, &connector_id)?.is_none() {
+        return Err(unknown("connectorId", "names no connector of this station"));
+    }
+    let clashes = db::query(
+        "SELECT id FROM reservations
+         WHERE station_id = $1 AND connector_id = $2 AND status IN ('confirmed', 'fulfilled')
+           AND starts_at < $4 AND ends_at > $3",
+        &[&station, &connector_id, &starts_at, &ends_at],
+    )?;
+    if let Some(clash) = clashes.first() {
+        let other: Uuid = clash.get("id")?;
+        return Err(ApiError::conflict("reservation_conflict", "the connector is already reserved for part of that time")
+            .with_details(json!({ "conflictingReservationId": other })));
+    }
+    let id = Uuid::now_v7();
+    db::execute(
+        "INSERT INTO reservations (id, station_id, connector_id, driver_id, starts_at, ends_at, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $7)",
+        &[&id, &station, &connector_id, &driver_id, &starts_at, &ends_at, &now],
+    )?;
+    let created = find(id, now)?.expect("just inserted");
+    publish("reservation.created.v1", &event_data(&created))?;
+    let mut response = api::json(201, &created);
+    response.set_header("location", format!("/api/v1/reservations/{id}"));
+    Ok(response)
+}
+
+fn unknown(field: &str, why: &str) -> ApiError {
+    ApiError::new(422, "validation_failed", "1 field is invalid").with_details(json!({ field: why }))
+}
+
+pub fn find(id: Uuid, now: DateTime<Utc>) -> std::result::Result<Option<Value>, db::Error> {
+    let rows = db::query(&format!("SELECT {COLUMNS} FROM reservations WHERE id = $1"), &[&id])?;
+    rows.first().map(|row| reservation(row, now)).transpose()
+}
+
+pub fn get(_: Request, params: Params) -> Result {
+    let id = reservation_id(&params)?;
+    let found = find(id, Utc::now())?.ok_or_else(|| ApiError::not_found("reservation", &id.to_string()))?;
+    Ok(api::json(200, &found))
+}
+
+/// A driver's reservations, oldest first, a page at a time.
+pub fn list(request: Request, _: Params) -> Result {
+    let params = api::query_params(&request);
+    let mut problems = Problems::new();
+    let page = Page::from_query(&params, &mut problems);
+    let driver = params.iter().find(|(k, _)| k == "driverId").map(|(_, v)| v.clone());
+    if driver.as_deref().is_none_or(str::is_empty) {
+        problems.add("driverId", "is required");
+    }
+    problems.finish()?;
+    let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
+    let rows = db::query(
+        &format!("SELECT {COLUMNS} FROM reservations WHERE driver_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+        &[&driver, &after, &(i64::from(page.limit) + 1)],
+    )?;
+    let now = Utc::now();
+    let mut items = rows.iter().map(|row| reservation(row, now)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let more = items.len() > page.limit as usize;
+    items.truncate(page.limit as usize);
+    let next = more.then(|| items.last().and_then(|r| r["id"].as_str()).map(Page::cursor_after)).flatten();
+    Ok(api::json(200, &json!({ "items": items, "nextCursor": next })))
+}
+
+/// Cancels a confirmed reservation.
+pub fn cancel(_: Request, params: Params) -> Result {
+    let id = reservation_id(&params)?;
+    let now = Utc::now();
+    expiry::sweep(now)?;
+    let changed = db::execute(
+        "UPDATE reservations SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'confirmed'",
+        &[&id, &now],
+    )?;
+    let found = find(id, now)?.ok_or_else(|| ApiError::not_found("reservation", &id.to_string()))?;
+    if changed == 0 {
+        let status = found["status"].as_str().unwrap_or_default();
+        return Err(ApiError::conflict("reservation_not_active", format!("the reservation is {status}, not confirmed")));
+    }
+    publish("reservation.cancelled.v1", &event_data(&found))?;
+    Ok(api::json(200, &found))
+}
+
+fn reservation_id(params: &Params) -> Result<Uuid> {
+    let raw = params.get("id").unwrap_or_default();
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("reservation", raw))
+}
+
+/// A reservation as its events carry it, with the id also under `reservationId`.
+fn event_data(reservation: &Value) -> Value {
+    let mut data = reservation.clone();
+    data["reservationId"] = reservation["id"].clone();
+    data
+}
