@@ -2,6 +2,8 @@
 //!
 //! - the hello component under wrk (2 threads, 50 connections);
 //! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
+//! - `POST /api/v1/pricing/quote` with the `ocpi` rule, and `POST /api/v1/reservations` on
+//!   Postgres, each booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
 //! - events per second from publish to the handler's commit, embedded and on RabbitMQ with
 //!   Postgres, beside a plain lapin publish and consume-and-ack loop on the same RabbitMQ;
 //! - the in-process cost of one invocation (criterion).
@@ -50,12 +52,22 @@ fn main() -> anyhow::Result<()> {
     let host = Host::start(&joule, &platform, &[])?;
     let url = station_url(&host)?;
     rows.push(("GET /api/v1/stations/{id}, SQLite".into(), wrk::measure(&url, duration)?.summary()));
+
+    let quote = root.join("bench/wrk/quote.lua");
+    let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), duration, Some(&quote), &[])?;
+    rows.push(("POST /api/v1/pricing/quote, ocpi rule, worked example".into(), format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99)));
     drop(host);
 
     let database_url = fresh_database()?;
     let host = Host::start(&joule, &platform, &[("DATABASE_URL", database_url)])?;
     let url = station_url(&host)?;
     rows.push(("GET /api/v1/stations/{id}, Postgres".into(), wrk::measure(&url, duration)?.summary()));
+    let station = url.rsplit('/').next().context("a station URL")?.to_string();
+    let reserve = root.join("bench/wrk/reserve.lua");
+    // The reservations component learns of the station from its event.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let load = wrk::measure_script(&host.url("/api/v1/reservations"), duration, Some(&reserve), &[&station, "20"])?;
+    rows.push(("POST /api/v1/reservations, Postgres, 20 connectors".into(), load.summary()));
     drop(host);
 
     let total = if quick { 2_000 } else { 10_000 };
@@ -104,8 +116,8 @@ fn main() -> anyhow::Result<()> {
 fn station_url(host: &Host) -> anyhow::Result<String> {
     let station = serde_json::json!({
         "name": "Benchmark Hub", "location": { "lat": 52.37, "lng": 4.89 }, "timeZone": "Europe/Amsterdam",
-        "connectors": [{ "connectorId": "1", "type": "CCS2", "maxPowerKw": 150 },
-                       { "connectorId": "2", "type": "Type2", "maxPowerKw": 22 }]
+        "connectors": (1..=20).map(|n| serde_json::json!({ "connectorId": n.to_string(), "type": "CCS2", "maxPowerKw": 150 }))
+            .collect::<Vec<_>>()
     });
     let (status, body) = host.request("POST", "/api/v1/stations", Some(&station))?;
     if status != 201 {

@@ -1,5 +1,6 @@
 //! Load from wrk, with the settings every figure here uses: 2 threads, 50 connections.
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
@@ -16,14 +17,24 @@ impl Load {
     }
 }
 
-/// Warms up for 2 seconds, then measures for `duration`.
+/// GETs `url`: warms up for 2 seconds, then measures for `duration`.
 pub fn measure(url: &str, duration: &str) -> anyhow::Result<Load> {
-    run(url, "2s")?;
-    run(url, duration)
+    measure_script(url, duration, None, &[])
 }
 
-fn run(url: &str, duration: &str) -> anyhow::Result<Load> {
-    let output = Command::new("wrk").args(["-t2", "-c50", "-d", duration, "--latency", url]).output()?;
+/// The same, with requests made by a wrk Lua script given `args`.
+pub fn measure_script(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
+    run(url, "2s", script, args)?;
+    run(url, duration, script, args)
+}
+
+fn run(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", "-c50", "-d", duration, "--latency"]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command.arg(url).arg("--").args(args).output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!("wrk failed: {text}");

@@ -52,6 +52,11 @@ impl Monday {
         Self(today + TimeDelta::days(ahead.max(1)))
     }
 
+    /// The Monday `weeks` after the coming one, for slots no other booking has touched.
+    pub fn coming_plus_weeks(weeks: u32) -> Self {
+        Self(Self::coming().0 + TimeDelta::weeks(i64::from(weeks)))
+    }
+
     /// `"HH:MM"` local time on this Monday, as a UTC instant.
     pub fn at(&self, local: &str) -> DateTime<Utc> {
         let time = NaiveTime::parse_from_str(local, "%H:%M").expect("HH:MM");

@@ -38,6 +38,8 @@ CREATE TABLE reservations (
 
 CREATE INDEX reservations_by_connector ON reservations (station_id, connector_id, starts_at);
 CREATE INDEX reservations_by_driver ON reservations (driver_id, id);
+-- The no-show sweep reads only bookings still waiting for their session.
+CREATE INDEX reservations_waiting ON reservations (ends_at) WHERE status = 'confirmed';
 
 CREATE TABLE sessions (
     id             UUID PRIMARY KEY,

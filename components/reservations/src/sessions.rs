@@ -95,12 +95,17 @@ pub fn start(request: Request, _: Params) -> Result {
         return Err(ApiError::conflict("connector_busy", "a session is already charging on this connector"));
     }
     // A reservation covering the start keeps the connector for its driver.
-    let holding = db::query(
-        "SELECT id, driver_id FROM reservations
-         WHERE station_id = $1 AND connector_id = $2 AND status = 'confirmed' AND starts_at <= $3 AND ends_at > $3",
+    // Holding bookings never overlap, so only the last to start by now can cover now.
+    let latest = db::query(
+        "SELECT id, driver_id, status, ends_at FROM reservations
+         WHERE station_id = $1 AND connector_id = $2 AND status IN ('confirmed', 'fulfilled') AND starts_at <= $3
+         ORDER BY starts_at DESC LIMIT 1",
         &[&station, &connector_id, &started_at],
     )?;
-    if let Some(holder) = holding.first() {
+    let covers = |row: &db::Row<'_>| {
+        row.get::<String>("status").is_ok_and(|s| s == "confirmed") && row.get::<DateTime<Utc>>("ends_at").is_ok_and(|end| end > started_at)
+    };
+    if let Some(holder) = latest.first().filter(covers) {
         let (holder_id, holder_driver): (Uuid, String) = (holder.get("id")?, holder.get("driver_id")?);
         if holder_driver != driver_id || reservation.is_some_and(|r| r != holder_id) {
             return Err(ApiError::conflict("connector_reserved", "the connector is reserved for someone else now"));
