@@ -168,3 +168,34 @@ async fn a_failed_payment_leaves_the_invoice_open_and_tells_the_driver() {
     let (status, paid) = send_json(http.post(&pay), &json!({})).await;
     assert_eq!((status, paid["status"].as_str()), (200, Some("paid")), "a failed payment can be retried: {paid}");
 }
+
+#[tokio::test]
+async fn a_developers_own_pricing_rule_prices_quotes_and_tariffs_that_name_it() {
+    let joule = Joule::platform().await;
+    let monday = Monday::coming();
+    let tariff = json!({
+        "currency": "EUR", "rule": "surge",
+        "ruleOptions": { "multiplier": "1.5", "startTime": "17:00", "endTime": "20:00", "dayOfWeek": ["MONDAY"] },
+        "elements": [{ "priceComponents": [{ "type": "ENERGY", "price": "0.25", "vat": "20" }] }]
+    });
+    let session = |start: &str, end: &str| {
+        json!({ "startedAt": monday.text(start), "timeZone": ev::TIME_ZONE,
+                "periods": [{ "startsAt": monday.text(start), "endsAt": monday.text(end), "energyWh": 10000 }] })
+    };
+    let quote = |body: Value| {
+        let joule = &joule;
+        async move { send_json(client().post(joule.url("/api/v1/pricing/quote")), &body).await }
+    };
+    // 10 kWh at 0.25: 2.50, and 1.5 times that when the session starts in Monday's peak.
+    let (status, peak) = quote(json!({ "tariff": tariff, "session": session("17:30", "18:30") })).await;
+    assert_eq!(status, 200, "{peak}");
+    assert_eq!((peak["rule"].as_str(), amount(&peak, "totalExclVat"), amount(&peak, "totalInclVat")), (Some("surge"), "3.75".parse().unwrap(), "4.50".parse().unwrap()));
+    let (status, off_peak) = quote(json!({ "tariff": tariff, "session": session("10:00", "11:00") })).await;
+    assert_eq!(status, 200, "{off_peak}");
+    assert_eq!(amount(&off_peak, "totalExclVat"), "2.50".parse().unwrap());
+
+    let (status, stored) = send_json(client().post(joule.url("/api/v1/tariffs")), &tariff).await;
+    assert_eq!(status, 201, "{stored}");
+    let (status, by_id) = quote(json!({ "tariffId": stored["id"], "session": session("17:30", "18:30") })).await;
+    assert_eq!((status, &by_id), (200, &peak));
+}
