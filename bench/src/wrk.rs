@@ -22,10 +22,11 @@ pub fn measure(url: &str, duration: &str) -> anyhow::Result<Load> {
     measure_script(url, duration, None, &[])
 }
 
-/// The same, with requests made by a wrk Lua script given `args`.
+/// The same, with requests made by a wrk Lua script given `args` and then the run's number
+/// (0 warming up, 1 measuring), so a script can keep the two runs' writes apart.
 pub fn measure_script(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
-    run(url, "2s", script, args)?;
-    run(url, duration, script, args)
+    run(url, "2s", script, &[args, &["0"]].concat())?;
+    run(url, duration, script, &[args, &["1"]].concat())
 }
 
 fn run(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
@@ -40,7 +41,7 @@ fn run(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyho
         bail!("wrk failed: {text}");
     }
     if text.contains("Non-2xx") || text.contains("Socket errors") {
-        bail!("wrk saw errors:\n{text}");
+        bail!("wrk saw errors:\n{text}{}", String::from_utf8_lossy(&output.stderr));
     }
     let field = |prefix: &str| {
         text.lines()

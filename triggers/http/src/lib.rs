@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use joule_runtime::trace_context::TraceParent;
 use joule_runtime::{InvocationContext, ManifestError, Runtime};
@@ -169,7 +169,11 @@ impl Shared {
     }
 
     /// Reads the whole body, refusing one larger than the limit with 413.
-    async fn read_body(&self, headers: &http::HeaderMap, body: Incoming) -> Result<Bytes, Response<Body>> {
+    ///
+    /// The rest of a refused body is read and dropped, up to [`DISCARD_LIMIT`] times the
+    /// limit and for at most [`DISCARD_TIME`], so a client still sending it gets the 413
+    /// instead of a broken pipe; past that the connection closes.
+    async fn read_body(&self, headers: &http::HeaderMap, mut body: Incoming) -> Result<Bytes, Response<Body>> {
         let limit = self.settings.max_request_body;
         let too_large = || {
             response::error(
@@ -179,14 +183,27 @@ impl Shared {
             )
         };
         let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let discard_up_to = limit.saturating_mul(DISCARD_LIMIT);
         if declared.is_some_and(|length| length > limit as u64) {
+            if declared.is_some_and(|length| length <= discard_up_to as u64) {
+                discard(body, discard_up_to).await;
+            }
             return Err(too_large());
         }
-        match Limited::new(body, limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-            Err(e) => Err(response::error(StatusCode::BAD_REQUEST, "bad_request", format!("failed to read the request body: {e}"))),
+        let mut collected = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                response::error(StatusCode::BAD_REQUEST, "bad_request", format!("failed to read the request body: {e}"))
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if collected.len() + data.len() > limit {
+                    discard(body, discard_up_to.saturating_sub(collected.len() + data.len())).await;
+                    return Err(too_large());
+                }
+                collected.extend_from_slice(&data);
+            }
         }
+        Ok(collected.freeze())
     }
 
     async fn readiness(&self) -> Response<Body> {
@@ -201,4 +218,23 @@ impl Shared {
             }
         }
     }
+}
+
+/// How many times the body limit a refused body may be read and dropped, and for how long.
+const DISCARD_LIMIT: usize = 16;
+const DISCARD_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and drops up to `budget` more bytes of `body`, within [`DISCARD_TIME`].
+async fn discard(mut body: Incoming, budget: usize) {
+    let drain = async {
+        let mut left = budget;
+        while let Some(Ok(frame)) = body.frame().await {
+            let size = frame.data_ref().map_or(0, Bytes::len);
+            if size > left {
+                return;
+            }
+            left -= size;
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_TIME, drain).await;
 }

@@ -72,9 +72,14 @@ impl PgTransaction {
             if Instant::now() >= self.deadline {
                 return Err(Error::Timeout);
             }
-            let mut connection = self.pool.acquire().await.map_err(map_error)?;
-            connection.execute("BEGIN").await.map_err(map_error)?;
-            self.open = Some(Open { connection: Some(connection), written: false, session_changed: false });
+            let connection = self.pool.acquire().await.map_err(map_error)?;
+            // Held by `Open` before BEGIN is sent: if this future is dropped mid-BEGIN, the
+            // connection is closed rather than returned to the pool inside a transaction.
+            let open = self.open.insert(Open { connection: Some(connection), written: false, session_changed: false });
+            if let Err(error) = open.connection().execute("BEGIN").await {
+                self.open = None;
+                return Err(map_error(error));
+            }
         }
         Ok(self.open.as_mut().expect("just opened"))
     }
