@@ -1,9 +1,8 @@
 //! `/api/v1/invoices`: reading invoices, and paying them through the payment stub.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
 use joule_sdk::db::{self, Row};
-use joule_sdk::events;
 use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
@@ -16,7 +15,7 @@ const COLUMNS: &str = "id, session_id, driver_id, currency, lines, total_excl_va
                        tariff_id, tariff_version, rule, rule_version, payment_reference, created_at, paid_at";
 
 fn time(at: Option<DateTime<Utc>>) -> Option<String> {
-    at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    at.map(api::time)
 }
 
 fn invoice(row: Row<'_>) -> std::result::Result<Value, db::Error> {
@@ -116,23 +115,16 @@ pub fn pay(request: Request, params: Params) -> Result {
                 &[&id, &reference, &now],
             )?;
             payment["paymentReference"] = json!(reference);
-            publish("payment.completed.v1", &payment)?;
+            api::publish("payment.completed.v1", &payment)?;
             Ok(api::json(200, &find(id)?.expect("still there")))
         }
         Err(reason) => {
             payment["reason"] = json!(reason);
-            publish("payment.failed.v1", &payment)?;
+            api::publish("payment.failed.v1", &payment)?;
             // A 4xx still commits: the failure is recorded and its event goes out.
             Err(ApiError::new(402, "payment_failed", reason))
         }
     }
-}
-
-fn publish(event_type: &str, data: &Value) -> Result<()> {
-    events::publish(event_type, data).map(drop).map_err(|e| {
-        eprintln!("publishing {event_type} failed: {e:?}");
-        ApiError::new(500, "internal_error", "the payment could not be recorded")
-    })
 }
 
 fn invoice_id(params: &Params) -> Result<Uuid> {

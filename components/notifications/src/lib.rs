@@ -2,7 +2,7 @@
 
 mod delivery;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Page, Problems};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub use delivery::Delivery;
 
 fn notification(row: Row<'_>) -> Result<Value, db::Error> {
-    let time = |at: Option<DateTime<Utc>>| at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    let time = |at: Option<DateTime<Utc>>| at.map(api::time);
     Ok(json!({
         "id": row.get::<Uuid>("id")?,
         "recipient": row.get::<String>("recipient")?,

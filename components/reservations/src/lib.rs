@@ -9,8 +9,7 @@ mod replica;
 mod reservations;
 mod sessions;
 
-use joule_sdk::api::{self, ApiError};
-use joule_sdk::events;
+use joule_sdk::api;
 use spin_sdk::http::{Request, Response, Router};
 
 /// The event handler that keeps the copy of stations and tariffs.
@@ -30,13 +29,6 @@ pub fn route(request: Request) -> Response {
     api::json_fallbacks(router.handle(request))
 }
 
-/// Publishes within the unit of work; a failure fails the request, which rolls back the change too.
-fn publish(event_type: &str, data: &serde_json::Value) -> Result<(), ApiError> {
-    events::publish(event_type, data).map(drop).map_err(|e| {
-        eprintln!("publishing {event_type} failed: {e:?}");
-        ApiError::new(500, "internal_error", "the change could not be recorded")
-    })
-}
 
 /// The wasm exports; unit tests build natively without them.
 #[cfg(target_arch = "wasm32")]

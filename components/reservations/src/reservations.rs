@@ -1,13 +1,13 @@
 //! `/api/v1/reservations`: half-open intervals per connector, `[startsAt, endsAt)`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry, publish};
+use crate::{connectors, expiry};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -15,10 +15,6 @@ const COLUMNS: &str = "id, station_id, connector_id, driver_id, starts_at, ends_
 
 /// A start this far in the past still counts as now, for clocks that are slightly apart.
 const CLOCK_SKEW_SECONDS: i64 = 60;
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 fn reservation(row: Row<'_>, now: DateTime<Utc>) -> std::result::Result<Value, db::Error> {
     let status: String = row.get("status")?;
@@ -28,11 +24,11 @@ fn reservation(row: Row<'_>, now: DateTime<Utc>) -> std::result::Result<Value, d
         "stationId": row.get::<Uuid>("station_id")?,
         "connectorId": row.get::<String>("connector_id")?,
         "driverId": row.get::<String>("driver_id")?,
-        "startsAt": time(row.get("starts_at")?),
-        "endsAt": time(ends_at),
+        "startsAt": api::time(row.get("starts_at")?),
+        "endsAt": api::time(ends_at),
         "status": expiry::effective_status(&status, ends_at, now),
         "sessionId": row.get::<Option<Uuid>>("session_id")?,
-        "createdAt": time(row.get("created_at")?),
+        "createdAt": api::time(row.get("created_at")?),
     }))
 }
 
@@ -65,10 +61,10 @@ pub fn create(request: Request, _: Params) -> Result {
 
     expiry::sweep(now)?;
     if connectors::station(station)?.is_none() {
-        return Err(unknown("stationId", "names no station"));
+        return Err(Problems::one("stationId", "names no station"));
     }
     if connectors::take_turn(station, &connector_id)?.is_none() {
-        return Err(unknown("connectorId", "names no connector of this station"));
+        return Err(Problems::one("connectorId", "names no connector of this station"));
     }
     // Holding bookings of a connector never overlap one another, so the one that starts last
     // before this one ends is the only one that can overlap it: one index probe, however many.
@@ -90,14 +86,10 @@ pub fn create(request: Request, _: Params) -> Result {
         &[&id, &station, &connector_id, &driver_id, &starts_at, &ends_at, &now],
     )?;
     let created = find(id, now)?.expect("just inserted");
-    publish("reservation.created.v1", &event_data(&created))?;
+    api::publish("reservation.created.v1", &event_data(&created))?;
     let mut response = api::json(201, &created);
     response.set_header("location", format!("/api/v1/reservations/{id}"));
     Ok(response)
-}
-
-fn unknown(field: &str, why: &str) -> ApiError {
-    ApiError::new(422, "validation_failed", "1 field is invalid").with_details(json!({ field: why }))
 }
 
 pub fn find(id: Uuid, now: DateTime<Utc>) -> std::result::Result<Option<Value>, db::Error> {
@@ -148,7 +140,7 @@ pub fn cancel(_: Request, params: Params) -> Result {
         let status = found["status"].as_str().unwrap_or_default();
         return Err(ApiError::conflict("reservation_not_active", format!("the reservation is {status}, not confirmed")));
     }
-    publish("reservation.cancelled.v1", &event_data(&found))?;
+    api::publish("reservation.cancelled.v1", &event_data(&found))?;
     Ok(api::json(200, &found))
 }
 

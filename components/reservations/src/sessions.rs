@@ -1,6 +1,6 @@
 //! `/api/v1/sessions`: charging sessions, their meter readings, and their end.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use joule_sdk::pricing;
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry, publish};
+use crate::{connectors, expiry};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -19,7 +19,7 @@ const COLUMNS: &str = "id, station_id, connector_id, driver_id, reservation_id, 
 const OUT_OF_SERVICE: [&str; 2] = ["Faulted", "Unavailable"];
 
 fn time(at: Option<DateTime<Utc>>) -> Option<String> {
-    at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    at.map(api::time)
 }
 
 fn session(row: Row<'_>) -> std::result::Result<Value, db::Error> {
@@ -51,10 +51,6 @@ fn find(id: Uuid) -> std::result::Result<Option<Value>, db::Error> {
     rows.first().map(session).transpose()
 }
 
-fn invalid(field: &str, why: &str) -> ApiError {
-    ApiError::new(422, "validation_failed", "1 field is invalid").with_details(json!({ field: why }))
-}
-
 pub fn start(request: Request, _: Params) -> Result {
     let body = api::read_json(&request)?;
     let now = Utc::now();
@@ -81,9 +77,9 @@ pub fn start(request: Request, _: Params) -> Result {
     let started_at = started_at.expect("checked");
 
     expiry::sweep(now)?;
-    let copy = connectors::station(station)?.ok_or_else(|| invalid("stationId", "names no station"))?;
+    let copy = connectors::station(station)?.ok_or_else(|| Problems::one("stationId", "names no station"))?;
     let status = connectors::take_turn(station, &connector_id)?
-        .ok_or_else(|| invalid("connectorId", "names no connector of this station"))?;
+        .ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?;
     if OUT_OF_SERVICE.contains(&status.as_str()) {
         return Err(ApiError::conflict("connector_unavailable", format!("the connector is {status}")));
     }
@@ -116,12 +112,12 @@ pub fn start(request: Request, _: Params) -> Result {
             "SELECT driver_id, station_id, connector_id, status FROM reservations WHERE id = $1",
             &[&reservation],
         )?;
-        let row = rows.first().ok_or_else(|| invalid("reservationId", "names no reservation"))?;
+        let row = rows.first().ok_or_else(|| Problems::one("reservationId", "names no reservation"))?;
         let matches = row.get::<String>("driver_id")? == driver_id
             && row.get::<Uuid>("station_id")? == station
             && row.get::<String>("connector_id")? == connector_id;
         if !matches {
-            return Err(invalid("reservationId", "is for another driver or connector"));
+            return Err(Problems::one("reservationId", "is for another driver or connector"));
         }
         if row.get::<String>("status")? != "confirmed" {
             return Err(ApiError::conflict("reservation_not_active", "the reservation is not confirmed"));
@@ -166,7 +162,7 @@ pub fn start(request: Request, _: Params) -> Result {
         )?;
     }
     let started = find(id)?.expect("just inserted");
-    publish("charging.session.started.v1", &event_data(&started))?;
+    api::publish("charging.session.started.v1", &event_data(&started))?;
     let mut response = api::json(201, &started);
     response.set_header("location", format!("/api/v1/sessions/{id}"));
     Ok(response)
@@ -218,7 +214,7 @@ pub fn meter_value(request: Request, params: Params) -> Result {
     }
     problems.finish()?;
     db::execute("INSERT INTO meter_values (session_id, taken_at, energy_wh) VALUES ($1, $2, $3)", &[&id, &taken_at, &energy])?;
-    Ok(api::json(201, &json!({ "sessionId": id, "timestamp": time(Some(taken_at)), "energyWh": energy })))
+    Ok(api::json(201, &json!({ "sessionId": id, "timestamp": api::time(taken_at), "energyWh": energy })))
 }
 
 /// Ends charging; the event carries what billing prices: the periods between readings.
@@ -257,7 +253,7 @@ pub fn stop(request: Request, params: Params) -> Result {
     let completed = find(id)?.expect("just updated");
     let mut data = event_data(&completed);
     data["periods"] = json!(periods);
-    publish("charging.session.completed.v1", &data)?;
+    api::publish("charging.session.completed.v1", &data)?;
     Ok(api::json(200, &completed))
 }
 
@@ -273,7 +269,7 @@ fn periods(id: Uuid, session: &Value, stopped_at: DateTime<Utc>, meter_stop: i64
     Ok(readings
         .windows(2)
         .filter(|pair| pair[1].0 > pair[0].0)
-        .map(|pair| json!({ "startsAt": time(Some(pair[0].0)), "endsAt": time(Some(pair[1].0)), "energyWh": pair[1].1 - pair[0].1 }))
+        .map(|pair| json!({ "startsAt": api::time(pair[0].0), "endsAt": api::time(pair[1].0), "energyWh": pair[1].1 - pair[0].1 }))
         .collect())
 }
 

@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use joule_sdk::api::{self, ApiError, Page, Problems};
-use joule_sdk::events;
 use serde_json::json;
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
@@ -28,7 +27,7 @@ pub fn create(request: Request, _: Params) -> Result {
         updated_at: now,
     };
     store::insert(&station)?;
-    publish("station.created.v1", &station)?;
+    api::publish("station.created.v1", &station)?;
     let mut response = api::json(201, &station);
     response.set_header("location", format!("/api/v1/stations/{}", station.id));
     Ok(response)
@@ -66,7 +65,7 @@ pub fn update(request: Request, params: Params) -> Result {
     }
     station.updated_at = Utc::now();
     store::update(&station, connectors_changed)?;
-    publish("station.updated.v1", &station)?;
+    api::publish("station.updated.v1", &station)?;
     Ok(api::json(200, &station))
 }
 
@@ -75,7 +74,7 @@ pub fn delete(_: Request, params: Params) -> Result {
     if !store::delete(id)? {
         return Err(ApiError::not_found("station", &id.to_string()));
     }
-    publish("station.removed.v1", &json!({ "id": id, "removedAt": Utc::now() }))?;
+    api::publish("station.removed.v1", &json!({ "id": id, "removedAt": Utc::now() }))?;
     Ok(api::no_content())
 }
 
@@ -89,7 +88,7 @@ pub fn set_connector_status(request: Request, params: Params) -> Result {
     let changed_at = Utc::now();
     store::set_status(station.id, connector_id, &status, changed_at)?;
     let previous = std::mem::replace(&mut connector.status, status);
-    publish(
+    api::publish(
         "station.status-changed.v1",
         &json!({
             "stationId": station.id,
@@ -100,14 +99,6 @@ pub fn set_connector_status(request: Request, params: Params) -> Result {
         }),
     )?;
     Ok(api::json(200, &connector))
-}
-
-/// Publishes within the unit of work; a failure fails the request, which rolls back the change too.
-fn publish<T: serde::Serialize + ?Sized>(event_type: &str, data: &T) -> Result<()> {
-    events::publish(event_type, data).map(drop).map_err(|e| {
-        eprintln!("publishing {event_type} failed: {e:?}");
-        ApiError::new(500, "internal_error", "the change could not be recorded")
-    })
 }
 
 /// An id that is not a UUID names no station: 404, like any unknown id.

@@ -1,8 +1,7 @@
 //! `/api/v1/tariffs` and `/api/v1/pricing/quote`.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use joule_sdk::api::{self, ApiError, Problems, Reader};
-use joule_sdk::events;
 use joule_sdk::pricing::{self, ChargingPeriod, Error as PricingError, QuoteInput, SessionUsage};
 use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
@@ -17,9 +16,9 @@ pub fn create(request: Request, _: Params) -> Result {
     let (id, created_at) = (Uuid::now_v7(), Utc::now());
     tariff["id"] = json!(id);
     tariff["version"] = json!(1);
-    tariff["createdAt"] = json!(created_at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    tariff["createdAt"] = json!(api::time(created_at));
     store::insert(id, 1, &tariff, created_at)?;
-    publish("tariff.created.v1", &tariff)?;
+    api::publish("tariff.created.v1", &tariff)?;
     let mut response = api::json(201, &tariff);
     response.set_header("location", format!("/api/v1/tariffs/{id}"));
     Ok(response)
@@ -50,9 +49,9 @@ pub fn update(request: Request, params: Params) -> Result {
     let created_at = Utc::now();
     tariff["id"] = json!(id);
     tariff["version"] = json!(version);
-    tariff["createdAt"] = json!(created_at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    tariff["createdAt"] = json!(api::time(created_at));
     store::insert(id, version, &tariff, created_at)?;
-    publish("tariff.updated.v1", &tariff)?;
+    api::publish("tariff.updated.v1", &tariff)?;
     Ok(api::json(200, &tariff))
 }
 
@@ -143,13 +142,6 @@ fn pricing_error(error: PricingError) -> ApiError {
             ApiError::new(502, "pricing_failed", "the pricing rule failed")
         }
     }
-}
-
-fn publish(event_type: &str, tariff: &Value) -> Result<()> {
-    events::publish(event_type, tariff).map(drop).map_err(|e| {
-        eprintln!("publishing {event_type} failed: {e:?}");
-        ApiError::new(500, "internal_error", "the change could not be recorded")
-    })
 }
 
 fn tariff_id(params: &Params) -> Result<Uuid> {

@@ -8,6 +8,7 @@ mod error;
 mod page;
 mod validate;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
@@ -19,6 +20,20 @@ pub use validate::{Problems, Reader};
 pub fn json<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
     let body = serde_json::to_vec(body).expect("API bodies always serialise");
     Response::builder().status(status).header("content-type", "application/json").body(body).build()
+}
+
+/// Publishes an event within the request's unit of work. A failure fails the request (500),
+/// which rolls back the change it records too.
+pub fn publish<T: Serialize + ?Sized>(event_type: &str, data: &T) -> Result<(), ApiError> {
+    crate::events::publish(event_type, data).map(drop).map_err(|e| {
+        eprintln!("publishing {event_type} failed: {e:?}");
+        ApiError::new(500, "internal_error", "the change could not be recorded")
+    })
+}
+
+/// A time as the API writes it: RFC 3339 in UTC, to the millisecond.
+pub fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A 204 with no body.

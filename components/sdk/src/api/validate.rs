@@ -33,6 +33,13 @@ impl Problems {
         self.fields.into_iter()
     }
 
+    /// The 422 for one bad field, found after the rest were read.
+    pub fn one(field: &str, problem: &str) -> ApiError {
+        let mut problems = Self::new();
+        problems.add(field, problem);
+        problems.finish().expect_err("one problem was added")
+    }
+
     /// `Ok` when nothing was found, otherwise the 422 naming each field.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.fields.is_empty() {
