@@ -4,6 +4,7 @@
 //! trait, the per-invocation state, linking), `host.rs` implements the WIT `Host` trait,
 //! and the backends sit in files of their own.
 
+mod callee;
 pub mod database;
 pub mod events;
 pub mod kv;

@@ -65,6 +65,24 @@ pub(crate) enum Output {
     Affected(u64),
 }
 
+impl Output {
+    /// The rows of a statement run as a query.
+    pub(crate) fn into_rows(self) -> RowSet {
+        match self {
+            Self::Rows(rows) => rows,
+            Self::Affected(_) => unreachable!("a query returns rows"),
+        }
+    }
+
+    /// The count of a statement run as an execute.
+    pub(crate) fn into_count(self) -> u64 {
+        match self {
+            Self::Affected(count) => count,
+            Self::Rows(_) => unreachable!("an execute returns a count"),
+        }
+    }
+}
+
 /// Reads a component's migrations, `<version>_<name>.sql`. Each backend runs them once,
 /// keeping the history in the component's own database; on Postgres, replicas take turns
 /// on an advisory lock.

@@ -143,17 +143,11 @@ impl SqliteTransaction {
 #[async_trait]
 impl Transaction for SqliteTransaction {
     async fn query(&mut self, statement: &str, params: &[Value]) -> Result<RowSet, Error> {
-        match self.run(statement, params, true).await? {
-            Output::Rows(rows) => Ok(rows),
-            Output::Affected(_) => unreachable!("a query returns rows"),
-        }
+        self.run(statement, params, true).await.map(Output::into_rows)
     }
 
     async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error> {
-        match self.run(statement, params, false).await? {
-            Output::Affected(count) => Ok(count),
-            Output::Rows(_) => unreachable!("an execute returns a count"),
-        }
+        self.run(statement, params, false).await.map(Output::into_count)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

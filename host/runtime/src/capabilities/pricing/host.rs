@@ -1,12 +1,11 @@
 use std::sync::Arc;
 
 use joule_world::pricing::{Host, QuoteResult};
-use tracing::Instrument as _;
 use joule_world::pricing_types::{Error, QuoteInput};
 
 use super::PricingState;
+use crate::capabilities::callee;
 use crate::component::LoadedComponent;
-use crate::invocation::Failure;
 
 impl PricingState {
     /// The rule component named `rule`, if the caller may run it.
@@ -45,18 +44,10 @@ async fn run(
     input: QuoteInput,
 ) -> Result<joule_world::pricing_types::PriceBreakdown, Error> {
     let span = tracing::debug_span!("joule.pricing", rule = %component.id, version = component.version);
-    let mut invocation = component
-        .invocation(Default::default())
-        .map_err(|e| Error::RuleFailed(format!("{e}; retry shortly")))?;
-    let pre = component.pricing_rule().expect("checked by the caller").clone();
-    let deadline = invocation.deadline();
-    let called = async {
-        let instance = pre.instantiate_async(invocation.store()).await?;
-        instance.joule_platform_rule().call_price(invocation.store(), &input).await
+    let pre = component.pricing_rule().expect("checked by the caller");
+    let price = async |store: &mut wasmtime::Store<_>| {
+        let instance = pre.instantiate_async(&mut *store).await?;
+        instance.joule_platform_rule().call_price(store, &input).await
     };
-    match tokio::time::timeout_at(deadline.into(), called.instrument(span)).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(trap)) => Err(Error::RuleFailed(format!("the rule {:?} failed: {}", component.id, Failure::classify(&trap)))),
-        Err(_) => Err(Error::RuleFailed(format!("the rule {:?} ran past its time limit", component.id))),
-    }
+    callee::call(component, span, price).await.map_err(Error::RuleFailed)?
 }

@@ -121,17 +121,11 @@ impl PgTransaction {
 #[async_trait]
 impl Transaction for PgTransaction {
     async fn query(&mut self, statement: &str, params: &[Value]) -> Result<RowSet, Error> {
-        match self.run(statement, params, true).await? {
-            Output::Rows(rows) => Ok(rows),
-            Output::Affected(_) => unreachable!("a query returns rows"),
-        }
+        self.run(statement, params, true).await.map(Output::into_rows)
     }
 
     async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error> {
-        match self.run(statement, params, false).await? {
-            Output::Affected(count) => Ok(count),
-            Output::Rows(_) => unreachable!("an execute returns a count"),
-        }
+        self.run(statement, params, false).await.map(Output::into_count)
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), Error> {
@@ -162,9 +156,7 @@ impl Transaction for PgTransaction {
 
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
         let params = [Value::Text(event_id.to_string())];
-        match self.run_platform("SELECT joule_api.record_delivery($1) AS first", &params, true).await? {
-            Output::Rows(rows) => Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true))),
-            Output::Affected(_) => unreachable!("a query returns rows"),
-        }
+        let rows = self.run_platform("SELECT joule_api.record_delivery($1) AS first", &params, true).await?.into_rows();
+        Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true)))
     }
 }
