@@ -105,3 +105,15 @@ pub async fn book(joule: &Joule, booking: &Value) -> (u16, Value) {
 pub async fn get(joule: &Joule, path: &str) -> (u16, Value) {
     read(client().get(joule.url(path)).send().await.expect("GET")).await
 }
+
+/// Stops a session at `stopped_at` with `meter_stop_wh`, and waits for billing's invoice.
+pub async fn stop_and_invoice(joule: &Joule, session_id: &str, meter_stop_wh: u64, stopped_at: &str) -> Value {
+    let stop = serde_json::json!({ "meterStopWh": meter_stop_wh, "stoppedAt": stopped_at });
+    let url = joule.url(&format!("/api/v1/sessions/{session_id}/stop"));
+    let (status, stopped) = crate::send_json(crate::client().post(url), &stop).await;
+    assert_eq!(status, 200, "stopping the session: {stopped}");
+    let by_session = format!("/api/v1/invoices?sessionId={session_id}");
+    crate::eventually("the invoice", || async { get(joule, &by_session).await.1["items"].as_array().is_some_and(|i| !i.is_empty()) })
+        .await;
+    get(joule, &by_session).await.1["items"][0].clone()
+}

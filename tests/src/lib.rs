@@ -5,6 +5,7 @@
 //! `JOULE_TEST_REDIS_URL` set, against Postgres and Redis; each host then gets a database
 //! and a key prefix of its own (see [`State`]).
 
+pub mod admin;
 pub mod broker;
 pub mod ev;
 mod proxy;
@@ -108,7 +109,7 @@ impl<'a> Start<'a> {
     }
 
     /// The command line and environment of `joule up`, with its state.
-    fn command(&self, state: &State, port: u16) -> Command {
+    fn command(&self, state: &State, port: u16, admin_port: u16) -> Command {
         let mut command = Command::new(joule_binary());
         command
             .arg("up")
@@ -116,6 +117,8 @@ impl<'a> Start<'a> {
             .arg(&self.manifest)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .arg("--admin-listen")
+            .arg(format!("127.0.0.1:{admin_port}"))
             .arg("--state-dir")
             .arg(state.path().join("joule"))
             .args(&self.args)
@@ -123,6 +126,7 @@ impl<'a> Start<'a> {
             .env_remove("REDIS_URL")
             .env_remove("AMQP_URL")
             .envs(state.env())
+            .env("JOULE_ADMIN_TOKEN", admin::ADMIN_TOKEN)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("JOULE_LOG_FORMAT", "text");
         command
@@ -135,11 +139,18 @@ impl<'a> Start<'a> {
         let state = self.state.or(own_state.as_ref()).expect("a state");
         let temp = tempfile::tempdir().expect("temp dir");
         let log_path = temp.path().join("joule.log");
-        let port = free_port();
+        let (port, admin_port) = (free_port(), free_port());
         let log = std::fs::File::create(&log_path).expect("log file");
-        let child = self.command(state, port).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
-        let mut joule =
-            Joule { child, base: format!("http://127.0.0.1:{port}"), log_path, _temp: temp, _state: own_state };
+        let child =
+            self.command(state, port, admin_port).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
+        let mut joule = Joule {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            admin_base: format!("http://127.0.0.1:{admin_port}"),
+            log_path,
+            _temp: temp,
+            _state: own_state,
+        };
         joule.wait_ready().await;
         joule
     }
@@ -149,7 +160,7 @@ impl<'a> Start<'a> {
     pub fn fails(self) -> (ExitStatus, String) {
         let own_state = if self.state.is_none() { Some(State::new()) } else { None };
         let state = self.state.or(own_state.as_ref()).expect("a state");
-        let command = self.command(state, free_port());
+        let command = self.command(state, free_port(), free_port());
         let Output { status, stderr, .. } = run_with_timeout(command, Duration::from_secs(120));
         (status, String::from_utf8_lossy(&stderr).into_owned())
     }
@@ -172,6 +183,7 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> Output {
 pub struct Joule {
     child: Child,
     base: String,
+    admin_base: String,
     log_path: PathBuf,
     _temp: tempfile::TempDir,
     /// Declared last so the process is killed before its state is removed.
@@ -291,4 +303,14 @@ where
         assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Sends `count` GETs to `path` at once.
+pub fn spawn_gets(joule: &Joule, path: &str, count: usize) -> Vec<tokio::task::JoinHandle<reqwest::Response>> {
+    (0..count)
+        .map(|_| {
+            let request = client().get(joule.url(path));
+            tokio::spawn(async move { request.send().await.expect("request") })
+        })
+        .collect()
 }

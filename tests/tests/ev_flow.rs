@@ -146,13 +146,7 @@ async fn a_failed_payment_leaves_the_invoice_open_and_tells_the_driver() {
     let (status, session) = send_json(http.post(joule.url("/api/v1/sessions")), &start).await;
     assert_eq!(status, 201, "{session}");
     let session_id = session["id"].as_str().unwrap();
-    let stop = json!({ "meterStopWh": 10000, "stoppedAt": monday.text("11:00") });
-    let (status, _) = send_json(http.post(joule.url(&format!("/api/v1/sessions/{session_id}/stop"))), &stop).await;
-    assert_eq!(status, 200);
-
-    let by_session = format!("/api/v1/invoices?sessionId={session_id}");
-    eventually("the invoice", || async { get(&joule, &by_session).await.1["items"].as_array().is_some_and(|i| !i.is_empty()) }).await;
-    let invoice = get(&joule, &by_session).await.1["items"][0].clone();
+    let invoice = ev::stop_and_invoice(&joule, session_id, 10000, &monday.text("11:00")).await;
     // 10 kWh at 0.25 outside the Monday evening window, plus 0.50 flat: 3.00, 3.60 with VAT.
     assert_eq!((invoice["totalExclVat"].as_str(), invoice["totalInclVat"].as_str()), (Some("3.00"), Some("3.60")), "{invoice}");
     let pay = joule.url(&format!("/api/v1/invoices/{}/pay", invoice["id"].as_str().unwrap()));

@@ -2,17 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use joule_tests::{Joule, client, read};
-
-/// Sends `count` GETs to `path` at once.
-fn spawn_gets(joule: &Joule, path: &str, count: usize) -> Vec<tokio::task::JoinHandle<reqwest::Response>> {
-    (0..count)
-        .map(|_| {
-            let request = client().get(joule.url(path));
-            tokio::spawn(async move { request.send().await.expect("request") })
-        })
-        .collect()
-}
+use joule_tests::{Joule, client, read, spawn_gets};
 
 #[tokio::test]
 async fn a_trap_fails_only_its_own_request() {

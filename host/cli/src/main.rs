@@ -1,5 +1,6 @@
 //! `joule`: builds and serves the components a `spin.toml` lists.
 
+mod admin;
 mod build;
 mod logging;
 mod up;
@@ -24,6 +25,12 @@ enum Command {
     Up(up::UpArgs),
     /// Run each component's build command.
     Build(build::BuildArgs),
+    /// Deploy a new version of a component to a running joule.
+    Deploy(admin::DeployArgs),
+    /// Switch a component back to an earlier version.
+    Rollback(admin::RollbackArgs),
+    /// List the active components, or every version of one.
+    Components(admin::ComponentsArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +39,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),
+        Command::Deploy(args) => admin::deploy(args),
+        Command::Rollback(args) => admin::rollback(args),
+        Command::Components(args) => admin::components(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

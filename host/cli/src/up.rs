@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use joule_admin::{Access, AdminApi};
 use joule_runtime::capabilities::database::postgres::PostgresSettings;
 use joule_runtime::{BackendSettings, Manifest, Runtime, RuntimeOptions};
 use joule_trigger_amqp::AmqpTrigger;
@@ -59,6 +60,15 @@ pub struct UpArgs {
     /// The first part of every queue name, so several deployments can share one broker.
     #[arg(long, default_value = joule_runtime::DEFAULT_QUEUE_NAMESPACE, env = "JOULE_QUEUE_NAMESPACE")]
     queue_namespace: String,
+    /// Address of the admin listener: the component registry's API and Prometheus /metrics.
+    #[arg(long, default_value = "127.0.0.1:3001", env = "JOULE_ADMIN_LISTEN")]
+    admin_listen: SocketAddr,
+    /// Bearer token the admin API requires; without it the API is off (/metrics still answers).
+    #[arg(long, env = "JOULE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Serve the admin API without a token; allowed only on a loopback --admin-listen.
+    #[arg(long)]
+    admin_no_auth: bool,
     /// Do not relay the outbox to the broker from this process (another replica does).
     #[arg(long, env = "JOULE_NO_RELAY")]
     no_relay: bool,
@@ -90,6 +100,7 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
         redis_prefix: args.redis_prefix,
     };
     let options = RuntimeOptions { state_dir, compile_cache: !args.no_compile_cache, backends };
+    let access = Access::choose(args.admin_token.clone(), args.admin_no_auth, args.admin_listen)?;
     let runtime = Arc::new(Runtime::start(manifest, options).await?);
     let settings = HttpSettings {
         max_request_body: usize::try_from(args.max_request_body.as_u64()).context("--max-request-body is too large")?,
@@ -100,11 +111,21 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;
+    let admin_listener = tokio::net::TcpListener::bind(args.admin_listen)
+        .await
+        .with_context(|| format!("failed to listen on {} (--admin-listen)", args.admin_listen))?;
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "serving");
+    match access {
+        Access::Disabled => tracing::warn!("the admin API is off: set JOULE_ADMIN_TOKEN to deploy and roll back"),
+        _ => tracing::info!(address = %format!("http://{}", admin_listener.local_addr()?), "admin API"),
+    }
 
     let (stop_triggers, triggers_stopped) = watch::channel(false);
     let (stop_relay, relay_stopped) = watch::channel(false);
     let relay = (!args.no_relay).then(|| tokio::spawn(runtime.relay().run(stopped(relay_stopped))));
+    let replicas = tokio::spawn(runtime.registry().clone().follow(stopped(triggers_stopped.clone())));
+    let admin = AdminApi::new(runtime.clone(), access);
+    let admin = tokio::spawn(admin.serve(admin_listener, stopped(triggers_stopped.clone())));
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_triggers.send(true);
@@ -115,6 +136,10 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let _ = stop_relay.send(true);
     if let Some(relay) = relay {
         let _ = relay.await;
+    }
+    let _ = replicas.await;
+    if let Ok(Err(e)) = admin.await {
+        tracing::warn!(error = %e, "the admin listener failed");
     }
     served?;
     consumed

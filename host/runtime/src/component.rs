@@ -1,5 +1,4 @@
-//! A loaded component: compiled, checked against its grants, linked, and ready to
-//! instantiate once per invocation.
+//! A component as the host runs it: what every version shares, and one loaded version.
 
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -11,7 +10,7 @@ use joule_world::notification_template::NotificationTemplatePre;
 use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::{Notify, Semaphore};
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -23,7 +22,7 @@ use crate::capabilities::outbound_http::OutboundHttpHooks;
 use crate::capabilities::pricing::PricingState;
 use crate::capabilities::templates::TemplatesState;
 use crate::capabilities::variables::{ComponentVariables, VariablesState};
-use crate::invocation::{GuestLog, Invocation, InvocationState};
+use crate::invocation::{GuestLog, Invocation, InvocationState, MemoryLimit};
 use crate::manifest::ComponentConfig;
 use crate::registry::Registry;
 
@@ -41,20 +40,12 @@ pub const TEMPLATE_EXPORT: &str = "joule:platform/template@0.1";
 #[error("component {0:?} is at its concurrency limit")]
 pub struct Overloaded(pub String);
 
-pub struct LoadedComponent {
+/// What the host gives one component, whichever of its versions runs: its manifest entry,
+/// its capabilities and its concurrency limit. Versions of a component share one.
+pub struct ComponentHost {
     pub id: Arc<str>,
-    /// The registry's version number; a pinned price names it.
-    pub version: u32,
     pub config: ComponentConfig,
-    /// sha256 of the wasm bytes, hex-encoded.
-    pub sha256: String,
-    /// The component's exports, by name.
-    pub exports: Vec<String>,
     pub(crate) engine: Engine,
-    pub(crate) http: Option<ProxyPre<InvocationState>>,
-    pub(crate) handler: Option<EventHandlerPre<InvocationState>>,
-    pub(crate) rule: Option<PricingRulePre<InvocationState>>,
-    pub(crate) template: Option<NotificationTemplatePre<InvocationState>>,
     /// Where rules and templates this component runs are found.
     pub(crate) registry: Weak<Registry>,
     pub(crate) pricing_rules: Arc<BTreeSet<String>>,
@@ -69,8 +60,35 @@ pub struct LoadedComponent {
     pub(crate) concurrency: Option<Arc<Semaphore>>,
 }
 
+/// One version of a component: compiled, checked against its grants, linked, and ready to
+/// instantiate once per invocation.
+#[derive(Clone)]
+pub struct LoadedComponent {
+    pub id: Arc<str>,
+    /// The registry's version number; a pinned price names it.
+    pub version: u32,
+    /// sha256 of the wasm bytes, hex-encoded.
+    pub sha256: String,
+    /// The component's exports, by name.
+    pub exports: Vec<String>,
+    pub(crate) http: Option<ProxyPre<InvocationState>>,
+    pub(crate) handler: Option<EventHandlerPre<InvocationState>>,
+    pub(crate) rule: Option<PricingRulePre<InvocationState>>,
+    pub(crate) template: Option<NotificationTemplatePre<InvocationState>>,
+    pub(crate) host: Arc<ComponentHost>,
+}
+
 impl LoadedComponent {
     /// The pre-instantiated HTTP handler, if the component exports one.
+    pub fn config(&self) -> &ComponentConfig {
+        &self.host.config
+    }
+
+    /// Whether it exports the interface `export` names, at any 0.x patch version.
+    pub fn exports(&self, export: &str) -> bool {
+        self.exports.iter().any(|name| name.starts_with(export))
+    }
+
     pub fn http_handler(&self) -> Option<&ProxyPre<InvocationState>> {
         self.http.as_ref()
     }
@@ -94,39 +112,38 @@ impl LoadedComponent {
 
     /// Creates a fresh store for one invocation, with the component's limits applied.
     pub fn invocation(&self, context: InvocationContext) -> Result<Invocation, Overloaded> {
-        let permit = match &self.concurrency {
+        let host = &*self.host;
+        let permit = match &host.concurrency {
             None => None,
             Some(semaphore) => {
-                Some(semaphore.clone().try_acquire_owned().map_err(|_| Overloaded(self.id.to_string()))?)
+                Some(semaphore.clone().try_acquire_owned().map_err(|_| Overloaded(host.id.to_string()))?)
             }
         };
-        let limits = &self.config.limits;
+        let limits = &host.config.limits;
         let deadline = Instant::now() + limits.timeout;
         let state = InvocationState {
             wasi: WasiCtxBuilder::new()
-                .stdout(GuestLog::stdout(self.id.clone()))
-                .stderr(GuestLog::stderr(self.id.clone()))
-                .envs(&self.environment)
+                .stdout(GuestLog::stdout(host.id.clone()))
+                .stderr(GuestLog::stderr(host.id.clone()))
+                .envs(&host.environment)
                 .build(),
             http: WasiHttpCtx::new(),
-            http_hooks: OutboundHttpHooks::new(self.config.grants.outbound_http.clone()),
+            http_hooks: OutboundHttpHooks::new(host.config.grants.outbound_http.clone()),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
-                .build(),
+            limits: MemoryLimit::new(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX)),
             database: DatabaseState::new(
-                self.id.clone(),
-                self.database.clone(),
+                host.id.clone(),
+                host.database.clone(),
                 deadline,
-                Some(self.outbox_signal.clone()),
+                Some(host.outbox_signal.clone()),
             ),
-            events: EventsState::new(self.id.clone(), self.publishes.clone(), context),
-            kv: KvState::new(self.kv.clone(), self.kv_space.clone()),
-            variables: VariablesState::new(self.variables.clone()),
-            pricing: PricingState::new(self.registry.clone(), self.pricing_rules.clone()),
-            templates: TemplatesState::new(self.registry.clone(), self.template_names.clone()),
+            events: EventsState::new(host.id.clone(), host.publishes.clone(), context),
+            kv: KvState::new(host.kv.clone(), host.kv_space.clone()),
+            variables: VariablesState::new(host.variables.clone()),
+            pricing: PricingState::new(host.registry.clone(), host.pricing_rules.clone()),
+            templates: TemplatesState::new(host.registry.clone(), host.template_names.clone()),
         };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(&host.engine, state);
         store.limiter(|state| &mut state.limits);
         if let Some(fuel) = limits.fuel {
             store.set_fuel(fuel).expect("fuel is enabled whenever a component sets a fuel limit");

@@ -12,16 +12,17 @@ pub mod events;
 pub mod invocation;
 mod loader;
 pub mod manifest;
-mod registry;
+pub mod registry;
 mod runtime;
 pub mod trace_context;
 pub mod values;
 
 pub use capabilities::events::InvocationContext;
 pub use component::{
-    EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
+    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
 };
 pub use error::RuntimeError;
+pub use registry::{DeployError, Deployed, Registry};
 pub use invocation::{Failure, Invocation, InvocationState, UnitOfWork};
 pub use manifest::{Manifest, ManifestError};
 pub use runtime::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_QUEUE_NAMESPACE, Runtime, RuntimeOptions};

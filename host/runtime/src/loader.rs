@@ -1,5 +1,6 @@
-//! Loading a component: read, compile (or fetch from the cache), check its imports
-//! against its grants, link exactly what is granted, and open its database.
+//! Loading a component: open what the host gives it (its database, key space, variables),
+//! then turn compiled bytes into a version ready to run: check its imports against its
+//! grants, check it exports what its callers need, and link exactly what is granted.
 
 use std::sync::{Arc, Weak};
 
@@ -8,74 +9,39 @@ use joule_world::event_handler::EventHandlerPre;
 use joule_world::notification_template::NotificationTemplatePre;
 use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::{Notify, Semaphore};
+use wasmtime::Engine;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::database::OpenOptions;
+use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::{self, kv};
-use crate::component::{EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT};
-use crate::registry::Registry;
-use crate::engine::JouleEngine;
+use crate::component::{
+    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
+};
+use crate::engine::Compiled;
 use crate::error::RuntimeError;
 use crate::manifest::ComponentConfig;
+use crate::registry::Registry;
 use crate::runtime::Backends;
 
-/// What loading needs from the runtime around it.
+/// What opening a component needs from the runtime around it.
 pub(crate) struct LoadContext<'a> {
-    pub engine: &'a JouleEngine,
+    pub engine: &'a Engine,
     pub backends: &'a Backends,
     pub application: &'a str,
     pub outbox_signal: &'a Arc<Notify>,
     pub registry: Weak<Registry>,
 }
 
-pub(crate) async fn load(
+/// Opens what the host gives `config`'s component, for all of its versions.
+pub(crate) async fn open(
     context: &LoadContext<'_>,
     config: &ComponentConfig,
     variables: ComponentVariables,
     queue_triggered: bool,
-) -> Result<LoadedComponent, RuntimeError> {
-    let LoadContext { engine, backends, application, .. } = *context;
+) -> Result<ComponentHost, RuntimeError> {
+    let LoadContext { backends, application, .. } = *context;
     let id = config.id.as_str();
-    let failed = |e: anyhow::Error| RuntimeError::component(id, e);
-
-    let wasm = tokio::fs::read(&config.source)
-        .await
-        .with_context(|| {
-            let hint = if config.build.is_some() { " (run `joule build`, or `joule up --build`)" } else { "" };
-            format!("failed to read its source {}{hint}", config.source.display())
-        })
-        .map_err(failed)?;
-    let compiled = engine.compile(wasm).await.map_err(failed)?;
-    let component_type = compiled.component.component_type();
-    let imports: Vec<String> = component_type.imports(engine.engine()).map(|(name, _)| name.to_string()).collect();
-    capabilities::check_imports(id, &config.grants, imports.iter().map(String::as_str))?;
-    let exports: Vec<String> = component_type.exports(engine.engine()).map(|(name, _)| name.to_string()).collect();
-
-    let linker = capabilities::linker(engine.engine(), &config.grants).map_err(failed)?;
-    let pre = linker
-        .instantiate_pre(&compiled.component)
-        .map_err(anyhow::Error::from)
-        .context("failed to link its imports")
-        .map_err(failed)?;
-    let exported = |prefix: &str| exports.iter().any(|name| name.starts_with(prefix));
-    let http = match exported(HTTP_HANDLER_EXPORT) {
-        true => Some(ProxyPre::new(pre.clone()).map_err(anyhow::Error::from).map_err(failed)?),
-        false => None,
-    };
-    let typed = |e: wasmtime::Error| failed(anyhow::Error::from(e));
-    let handler = match exported(EVENT_HANDLER_EXPORT) {
-        true => Some(EventHandlerPre::new(pre.clone()).map_err(typed)?),
-        false => None,
-    };
-    let rule = match exported(PRICING_RULE_EXPORT) {
-        true => Some(PricingRulePre::new(pre.clone()).map_err(typed)?),
-        false => None,
-    };
-    let template = match exported(TEMPLATE_EXPORT) {
-        true => Some(NotificationTemplatePre::new(pre).map_err(typed)?),
-        false => None,
-    };
     // Publishing and handling events need the unit of work's outbox and inbox, which live
     // in the component's database, granted or not.
     let grants = &config.grants;
@@ -90,27 +56,14 @@ pub(crate) async fn load(
             .open(id, &options)
             .await
             .with_context(|| format!("failed to open its {} database", backends.database.name()))
-            .map_err(failed)?;
+            .map_err(|e| RuntimeError::component(id, e))?;
         Some(database)
     } else {
         None
     };
-    tracing::info!(
-        component = id,
-        sha256 = %compiled.sha256,
-        cached = compiled.cached,
-        "component loaded"
-    );
-    Ok(LoadedComponent {
+    Ok(ComponentHost {
         id: Arc::from(id),
-        version: 1,
-        sha256: compiled.sha256,
-        exports,
-        engine: engine.engine().clone(),
-        http,
-        handler,
-        rule,
-        template,
+        engine: context.engine.clone(),
         registry: context.registry.clone(),
         pricing_rules: Arc::new(grants.pricing.as_ref().map(|p| p.rules.clone()).unwrap_or_default()),
         template_names: Arc::new(grants.templates.as_ref().map(|t| t.names.clone()).unwrap_or_default()),
@@ -123,5 +76,60 @@ pub(crate) async fn load(
         environment: config.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         concurrency: config.limits.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize))),
         config: config.clone(),
+    })
+}
+
+/// Why compiled bytes cannot run as the component.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    #[error(transparent)]
+    Import(#[from] capabilities::ImportError),
+    #[error("it does not export {export}.x, which {needed_by}")]
+    MissingExport { export: &'static str, needed_by: String },
+    #[error("{0:#}")]
+    Link(anyhow::Error),
+}
+
+/// An export a version must have, and who needs it.
+pub(crate) struct RequiredExport {
+    pub export: &'static str,
+    pub needed_by: String,
+}
+
+/// Turns compiled bytes into `version` of `host`'s component.
+pub(crate) fn prepare(
+    host: &Arc<ComponentHost>,
+    compiled: Compiled,
+    version: u32,
+    required: &[RequiredExport],
+) -> Result<LoadedComponent, Rejection> {
+    let engine = &host.engine;
+    let component_type = compiled.component.component_type();
+    let exports: Vec<String> = component_type.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let exported = |prefix: &str| exports.iter().any(|name| name.starts_with(prefix));
+    if let Some(missing) = required.iter().find(|r| !exported(r.export)) {
+        return Err(Rejection::MissingExport { export: missing.export, needed_by: missing.needed_by.clone() });
+    }
+    let imports: Vec<String> = component_type.imports(engine).map(|(name, _)| name.to_string()).collect();
+    capabilities::check_imports(&host.id, &host.config.grants, imports.iter().map(String::as_str))?;
+
+    let linker = capabilities::linker(engine, &host.config.grants).map_err(Rejection::Link)?;
+    let link = |e: wasmtime::Error| Rejection::Link(anyhow::Error::from(e).context("failed to link its imports"));
+    let pre = linker.instantiate_pre(&compiled.component).map_err(link)?;
+    let http = exported(HTTP_HANDLER_EXPORT).then(|| ProxyPre::new(pre.clone())).transpose().map_err(link)?;
+    let handler = exported(EVENT_HANDLER_EXPORT).then(|| EventHandlerPre::new(pre.clone())).transpose().map_err(link)?;
+    let rule = exported(PRICING_RULE_EXPORT).then(|| PricingRulePre::new(pre.clone())).transpose().map_err(link)?;
+    let template = exported(TEMPLATE_EXPORT).then(|| NotificationTemplatePre::new(pre)).transpose().map_err(link)?;
+    tracing::info!(component = %host.id, version, sha256 = %compiled.sha256, cached = compiled.cached, "component loaded");
+    Ok(LoadedComponent {
+        id: host.id.clone(),
+        version,
+        sha256: compiled.sha256,
+        exports,
+        http,
+        handler,
+        rule,
+        template,
+        host: host.clone(),
     })
 }

@@ -22,7 +22,9 @@ use crate::events::broker::rabbitmq::RabbitBroker;
 use crate::events::{Broker, QueueSpec, Relay};
 use crate::loader::{self, LoadContext};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
+use crate::loader::RequiredExport;
 use crate::registry::Registry;
+use crate::registry::store::{PostgresVersions, SqliteVersions, VersionStore};
 
 /// How long a readiness probe waits on a backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,6 +32,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The backends capabilities run on.
 pub struct Backends {
     pub database: Arc<dyn DatabaseBackend>,
+    /// The component registry's versions, in the platform database.
+    pub versions: Arc<dyn VersionStore>,
     pub kv: Arc<dyn KeyValueBackend>,
     pub broker: Arc<dyn Broker>,
 }
@@ -75,10 +79,6 @@ pub const DEFAULT_QUEUE_NAMESPACE: &str = "joule";
 
 impl Backends {
     async fn select(settings: &BackendSettings, state: &StateDir, application: &str) -> anyhow::Result<Self> {
-        let database: Arc<dyn DatabaseBackend> = match &settings.database_url {
-            Some(url) => Arc::new(PostgresBackend::connect(url, application, settings.postgres.clone()).await?),
-            None => Arc::new(SqliteBackend::new(state.databases())),
-        };
         // The local store is opened only if an embedded backend needs it.
         let mut local = None;
         let mut local_store = async || -> anyhow::Result<LocalStore> {
@@ -86,6 +86,17 @@ impl Backends {
                 local = Some(LocalStore::open(state.path()).await?);
             }
             Ok(local.clone().expect("just opened"))
+        };
+        let (database, versions): (Arc<dyn DatabaseBackend>, Arc<dyn VersionStore>) = match &settings.database_url {
+            Some(url) => {
+                let postgres = PostgresBackend::connect(url, application, settings.postgres.clone()).await?;
+                let versions = Arc::new(PostgresVersions::new(postgres.platform_pool().clone(), application));
+                (Arc::new(postgres), versions)
+            }
+            None => {
+                let versions = Arc::new(SqliteVersions::new(local_store().await?, application));
+                (Arc::new(SqliteBackend::new(state.databases())), versions)
+            }
         };
         let kv: Arc<dyn KeyValueBackend> = match &settings.redis_url {
             Some(url) => Arc::new(RedisKeyValue::connect(url, &settings.redis_prefix).await?),
@@ -95,7 +106,7 @@ impl Backends {
             Some(url) => Arc::new(RabbitBroker::connect(url, &settings.events_exchange).await?),
             None => Arc::new(EmbeddedBroker::open(local_store().await?).await?),
         };
-        Ok(Self { database, kv, broker })
+        Ok(Self { database, versions, kv, broker })
     }
 }
 
@@ -109,7 +120,7 @@ pub struct RuntimeOptions {
 
 pub struct Runtime {
     manifest: Manifest,
-    engine: JouleEngine,
+    engine: Arc<JouleEngine>,
     backends: Backends,
     registry: Arc<Registry>,
     /// Woken when events may be waiting in the outbox.
@@ -130,7 +141,7 @@ impl Runtime {
             cache_dir: options.compile_cache.then(|| state.compile_cache()),
             ..EngineSettings::default()
         };
-        let engine = JouleEngine::new(&settings).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
+        let engine = Arc::new(JouleEngine::new(&settings).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?);
         let backends = Backends::select(&options.backends, &state, &manifest.application.name)
             .await
             .map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
@@ -142,19 +153,21 @@ impl Runtime {
         );
 
         let outbox_signal = Arc::new(Notify::new());
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Registry::new(engine.clone(), backends.versions.clone()));
         let context = LoadContext {
-            engine: &engine,
+            engine: engine.engine(),
             backends: &backends,
             application: &manifest.application.name,
             outbox_signal: &outbox_signal,
             registry: Arc::downgrade(&registry),
         };
+        let mut hosts = Vec::new();
         for (id, config) in &manifest.components {
             let queue_triggered = manifest.amqp_triggers.iter().any(|t| t.component == *id);
-            let component = loader::load(&context, config, variables[id].clone(), queue_triggered).await?;
-            registry.insert(Arc::new(component));
+            let host = loader::open(&context, config, variables[id].clone(), queue_triggered).await?;
+            hosts.push((host, required_exports(&manifest, id)));
         }
+        registry.start(hosts).await?;
         let queue_namespace = options.backends.queue_namespace.clone();
         Ok(Self { manifest, engine, backends, registry, outbox_signal, queue_namespace, _state: state })
     }
@@ -193,6 +206,11 @@ impl Runtime {
         self.registry.get(id)
     }
 
+    /// The component registry: deploys, rollbacks and the versions stored.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
     /// Whether every backend answers; the error says which one does not.
     pub async fn check_ready(&self) -> Result<(), String> {
         let ping = |name: &'static str, result: Result<anyhow::Result<()>, _>| match result {
@@ -205,4 +223,29 @@ impl Runtime {
         ping(self.backends.broker.name(), tokio::time::timeout(READY_TIMEOUT, self.backends.broker.ping()).await)?;
         Ok(())
     }
+}
+
+/// The exports a version of `id` must have for the manifest's triggers and callers.
+fn required_exports(manifest: &Manifest, id: &str) -> Vec<RequiredExport> {
+    let mut required: Vec<RequiredExport> = Vec::new();
+    let mut need = |export: &'static str, needed_by: String| {
+        if !required.iter().any(|r| r.export == export) {
+            required.push(RequiredExport { export, needed_by });
+        }
+    };
+    if manifest.http_triggers.iter().any(|t| t.component == id) {
+        need(crate::HTTP_HANDLER_EXPORT, "its HTTP route needs".into());
+    }
+    if manifest.amqp_triggers.iter().any(|t| t.component == id) {
+        need(crate::EVENT_HANDLER_EXPORT, "its queue trigger needs".into());
+    }
+    for (caller, config) in &manifest.components {
+        if config.grants.pricing.as_ref().is_some_and(|p| p.rules.contains(id)) {
+            need(crate::PRICING_RULE_EXPORT, format!("component {caller:?} needs to run it as a pricing rule"));
+        }
+        if config.grants.templates.as_ref().is_some_and(|t| t.names.contains(id)) {
+            need(crate::TEMPLATE_EXPORT, format!("component {caller:?} needs to render it as a template"));
+        }
+    }
+    required
 }

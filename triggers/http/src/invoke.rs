@@ -191,6 +191,7 @@ fn failure_response(component: &LoadedComponent, failure: &Failure) -> Response<
     let (status, code, outcome) = match failure {
         Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", "timeout"),
         Failure::OutOfFuel => (StatusCode::SERVICE_UNAVAILABLE, "out_of_fuel", "out_of_fuel"),
+        Failure::OutOfMemory => (StatusCode::SERVICE_UNAVAILABLE, "out_of_memory", "out_of_memory"),
         Failure::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "overloaded"),
         Failure::Trap(_) => (StatusCode::INTERNAL_SERVER_ERROR, "component_failed", "trap"),
     };

@@ -4,9 +4,9 @@
 //! Every request gets a fresh instance and runs as one unit of work.
 
 mod invoke;
-mod response;
+pub mod response;
 mod router;
-mod server;
+pub mod server;
 mod spin_headers;
 
 use std::net::SocketAddr;

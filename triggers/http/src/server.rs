@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 
 use crate::response::Body;
 
-pub(crate) async fn serve<H, F>(
+/// Serves `handler` on `listener` until `shutdown` completes, then gives open requests `grace`.
+pub async fn serve<H, F>(
     listener: TcpListener,
     handler: H,
     shutdown: impl Future<Output = ()>,

@@ -1,5 +1,7 @@
 use wasmtime::{PoolConcurrencyLimitError, Trap};
 
+use super::MemoryLimitExceeded;
+
 /// Why an invocation failed, in the terms its caller is answered in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
@@ -9,6 +11,9 @@ pub enum Failure {
     /// The fuel limit ran out (HTTP 503).
     #[error("the component ran out of fuel")]
     OutOfFuel,
+    /// The component tried to grow its memory past its limit (HTTP 503).
+    #[error("the component exceeded its memory limit")]
+    OutOfMemory,
     /// Every pooled instance slot is taken (HTTP 503).
     #[error("the host is at its instance limit")]
     Overloaded,
@@ -23,6 +28,9 @@ impl Failure {
         if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
             return Self::Overloaded;
         }
+        if error.downcast_ref::<MemoryLimitExceeded>().is_some() {
+            return Self::OutOfMemory;
+        }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => Self::Timeout,
             Some(Trap::OutOfFuel) => Self::OutOfFuel,
@@ -35,6 +43,7 @@ impl Failure {
         match self {
             Self::Timeout => "the component ran past its time limit",
             Self::OutOfFuel => "the component ran out of fuel",
+            Self::OutOfMemory => "the component exceeded its memory limit",
             Self::Overloaded => "the service is at capacity; retry shortly",
             Self::Trap(_) => "the component failed",
         }

@@ -2,6 +2,7 @@
 
 mod failure;
 mod guest_log;
+mod memory_limit;
 mod state;
 
 use std::time::Instant;
@@ -14,6 +15,8 @@ use crate::capabilities::database::DatabaseState;
 
 pub use failure::Failure;
 pub(crate) use guest_log::GuestLog;
+pub(crate) use memory_limit::MemoryLimit;
+pub use memory_limit::MemoryLimitExceeded;
 pub use state::InvocationState;
 
 /// A running invocation. Dropping it without [`Invocation::finish`] rolls back its unit of work.

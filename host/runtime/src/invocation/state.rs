@@ -1,4 +1,3 @@
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -18,7 +17,7 @@ pub struct InvocationState {
     pub(crate) http: WasiHttpCtx,
     pub(crate) http_hooks: OutboundHttpHooks,
     pub(crate) table: ResourceTable,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: super::MemoryLimit,
     pub(crate) database: DatabaseState,
     pub(crate) events: EventsState,
     pub(crate) kv: KvState,

@@ -6,6 +6,7 @@ use joule_world::pricing_types::{Error, QuoteInput};
 use super::PricingState;
 use crate::capabilities::callee;
 use crate::component::LoadedComponent;
+use crate::registry::DeployError;
 
 impl PricingState {
     /// The rule component named `rule`, if the caller may run it.
@@ -21,16 +22,34 @@ impl PricingState {
     }
 }
 
+impl PricingState {
+    /// An earlier version of a rule, for a price pinned to it.
+    async fn pinned(&self, rule: &str, version: u32) -> Result<Arc<LoadedComponent>, Error> {
+        let registry = self.registry.upgrade().ok_or_else(|| Error::RuleFailed("the host is shutting down".into()))?;
+        match registry.version(rule, version).await {
+            Ok(component) if component.pricing_rule().is_some() => Ok(component),
+            Ok(_) => Err(Error::RuleUnavailable(format!("version {version} of {rule:?} is not a pricing rule"))),
+            Err(DeployError::UnknownVersion { .. }) => {
+                Err(Error::RuleUnavailable(format!("version {version} of the pricing rule {rule:?} is not deployed")))
+            }
+            Err(e) => Err(Error::RuleFailed(format!("failed to load version {version} of the pricing rule {rule:?}: {e}"))),
+        }
+    }
+}
+
 impl Host for PricingState {
     async fn quote(&mut self, rule: String, version: Option<u32>, input: QuoteInput) -> wasmtime::Result<Result<QuoteResult, Error>> {
         let component = match self.rule(&rule) {
             Ok(component) => component,
             Err(e) => return Ok(Err(e)),
         };
-        if version.is_some_and(|v| v != component.version) {
-            let wanted = version.unwrap_or_default();
-            return Ok(Err(Error::RuleUnavailable(format!("version {wanted} of the pricing rule {rule:?} is not deployed"))));
-        }
+        let component = match version {
+            Some(pinned) if pinned != component.version => match self.pinned(&rule, pinned).await {
+                Ok(component) => component,
+                Err(e) => return Ok(Err(e)),
+            },
+            _ => component,
+        };
         Ok(run(&component, input).await.map(|breakdown| QuoteResult { breakdown, rule_version: component.version }))
     }
 

@@ -1,0 +1,66 @@
+//! The admin listener, apart from the public one: the component registry's API (deploy,
+//! list, roll back) behind a bearer token, and Prometheus `/metrics`.
+
+mod access;
+mod metrics;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use joule_runtime::Runtime;
+use joule_trigger_http::response::Body;
+
+pub use access::{Access, AccessError};
+
+/// The Prometheus scrape path; it needs no token.
+pub const METRICS_PATH: &str = "/metrics";
+/// Where the registry's routes start.
+pub const API_PREFIX: &str = "/admin/v1/";
+/// The largest component a deploy accepts.
+pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
+/// The header naming who deploys; the CLI sends the user and host.
+pub const DEPLOYED_BY_HEADER: &str = "x-joule-deployed-by";
+
+pub struct AdminApi {
+    runtime: Arc<Runtime>,
+    access: Access,
+}
+
+impl AdminApi {
+    pub fn new(runtime: Arc<Runtime>, access: Access) -> Self {
+        Self { runtime, access }
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let api = Arc::new(self);
+        let handler = move |_client: SocketAddr, request: Request<Incoming>| {
+            let api = api.clone();
+            async move { Ok::<_, std::convert::Infallible>(api.handle(request).await) }
+        };
+        joule_trigger_http::server::serve(listener, handler, shutdown, Duration::from_secs(5)).await
+    }
+
+    async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let path = request.uri().path();
+        if path == METRICS_PATH {
+            return metrics::render(&self.runtime);
+        }
+        if let Some(route) = path.strip_prefix(API_PREFIX) {
+            if let Err(refused) = self.access.check(request.headers()) {
+                return refused.response();
+            }
+            let route = route.to_string();
+            return routes::handle(&self.runtime, &route, request).await;
+        }
+        routes::not_found(path)
+    }
+}
