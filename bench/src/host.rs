@@ -8,9 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
+/// The admin token benchmark hosts start with.
+pub const ADMIN_TOKEN: &str = "bench-admin-token";
+
 pub struct Host {
     child: Child,
     pub address: String,
+    pub admin_address: String,
     /// Removed when the host is dropped.
     _state: tempfile::TempDir,
 }
@@ -19,10 +23,11 @@ impl Host {
     /// Starts `joule up` with `manifest` and `env`, and waits until it is ready.
     pub fn start(joule: &Path, manifest: &Path, env: &[(&str, String)]) -> anyhow::Result<Self> {
         let state = tempfile::tempdir()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let address = format!("127.0.0.1:{port}");
+        let free_port = || anyhow::Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port());
+        let address = format!("127.0.0.1:{}", free_port()?);
+        let admin_address = format!("127.0.0.1:{}", free_port()?);
         let child = Command::new(joule)
-            .args(["up", "--listen", &address, "-f"])
+            .args(["up", "--listen", &address, "--admin-listen", &admin_address, "-f"])
             .arg(manifest)
             .arg("--state-dir")
             .arg(state.path())
@@ -30,10 +35,11 @@ impl Host {
             .env_remove("REDIS_URL")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("JOULE_LOG", "warn")
+            .env("JOULE_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::null())
             .spawn()
             .context("failed to start joule")?;
-        let mut host = Self { child, address, _state: state };
+        let mut host = Self { child, address, admin_address, _state: state };
         host.wait_ready()?;
         Ok(host)
     }
@@ -60,21 +66,29 @@ impl Host {
 
     /// A bare HTTP/1.1 request: enough for setup calls without an HTTP client dependency.
     pub fn request(&self, method: &str, path: &str, json: Option<&serde_json::Value>) -> anyhow::Result<(u16, String)> {
-        let mut stream = TcpStream::connect(&self.address)?;
         let body = json.map(|j| j.to_string()).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/json\r\n\
-             content-length: {}\r\n\r\n{body}",
-            self.address,
-            body.len()
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let status = response.split_whitespace().nth(1).context("no status line")?.parse()?;
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-        Ok((status, body))
+        send(&self.address, method, path, "content-type: application/json\r\n", body.as_bytes())
     }
+
+    /// A request to the admin listener, with the token.
+    pub fn admin(&self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
+        send(&self.admin_address, method, path, &format!("authorization: Bearer {ADMIN_TOKEN}\r\n"), body)
+    }
+}
+
+fn send(address: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(address)?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n{headers}content-length: {}\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.split_whitespace().nth(1).context("no status line")?.parse()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
 }
 
 impl Drop for Host {

@@ -6,6 +6,8 @@
 //!   Postgres, each booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
 //! - events per second from publish to the handler's commit, embedded and on RabbitMQ with
 //!   Postgres, beside a plain lapin publish and consume-and-ack loop on the same RabbitMQ;
+//! - hot swap: from a deploy call to the first request served by the new version, on the
+//!   replica that took it and on a second sharing its Postgres, cold and cached compile;
 //! - the in-process cost of one invocation (criterion).
 //!
 //! `--quick` measures for 3 seconds instead of 10, and fewer events. Postgres comes from
@@ -14,6 +16,7 @@
 
 mod events;
 mod host;
+mod swap;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +94,19 @@ fn main() -> anyhow::Result<()> {
     rows.push((format!("events end to end, RabbitMQ + Postgres ({total} events)"), format!("{rabbit:.0} events/s")));
     rows.push(("plain lapin publish + consume-and-ack, same RabbitMQ".into(), format!("{plain:.0} messages/s")));
     rows.push(("events on RabbitMQ / plain lapin".into(), format!("{:.0}%", 100.0 * rabbit / plain)));
+
+    let guests = root.join("tests/manifests/guests.toml");
+    run(Command::new(&joule).arg("build").arg("-f").arg(&guests))?;
+    let (v1, v2) = swap::guest_versions(&root)?;
+    let shared = [("DATABASE_URL", fresh_database()?), ("JOULE_VARIABLE_API_TOKEN", "bench".to_string())];
+    let a = Host::start(&joule, &guests, &shared)?;
+    let b = Host::start(&joule, &guests, &shared)?;
+    let rounds = if quick { 4 } else { 10 };
+    let cold = swap::measure(&a, &b, &v1, &v2, rounds, true)?;
+    let cached = swap::measure(&a, &b, &v1, &v2, rounds, false)?;
+    drop((a, b));
+    rows.push((format!("hot swap, cold compile ({rounds} deploys)"), cold.summary()));
+    rows.push((format!("hot swap, cached compile ({rounds} deploys)"), cached.summary()));
 
     let criterion = Command::new(&cargo)
         .current_dir(&root)

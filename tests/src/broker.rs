@@ -54,7 +54,8 @@ pub async fn dead_letters(state: &State, queue: &str) -> Vec<DeadLetter> {
     let connection = Connection::connect(&services.amqp_url, ConnectionProperties::default()).await.expect("connect");
     let channel = connection.create_channel().await.expect("channel");
     let mut letters = Vec::new();
-    while let Some(message) = channel.basic_get(dlq.as_str().into(), BasicGetOptions::default()).await.expect("get") {
+    // Until the consumer has declared its queues there is no dead-letter queue: nothing yet.
+    while let Ok(Some(message)) = channel.basic_get(dlq.as_str().into(), BasicGetOptions::default()).await {
         let headers = message.delivery.properties.headers().clone().unwrap_or_default();
         let header = |name: &str| headers.inner().get(name).cloned();
         letters.push(DeadLetter {
