@@ -3,6 +3,8 @@
 mod admin;
 mod build;
 mod logging;
+mod migrate;
+mod runtime_args;
 mod up;
 
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ enum Command {
     Up(up::UpArgs),
     /// Run each component's build command.
     Build(build::BuildArgs),
+    /// Prepare the backends (schemas, migrations, component versions) and exit.
+    Migrate(migrate::MigrateArgs),
     /// Deploy a new version of a component to a running joule.
     Deploy(admin::DeployArgs),
     /// Switch a component back to an earlier version.
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Deploy(args) => admin::deploy(args),
         Command::Rollback(args) => admin::rollback(args),
         Command::Components(args) => admin::components(args),

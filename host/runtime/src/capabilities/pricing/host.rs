@@ -20,9 +20,7 @@ impl PricingState {
             .filter(|component| component.pricing_rule().is_some())
             .ok_or_else(|| Error::RuleUnavailable(format!("no pricing rule named {rule:?} is deployed")))
     }
-}
 
-impl PricingState {
     /// An earlier version of a rule, for a price pinned to it.
     async fn pinned(&self, rule: &str, version: u32) -> Result<Arc<LoadedComponent>, Error> {
         let registry = self.registry.upgrade().ok_or_else(|| Error::RuleFailed("the host is shutting down".into()))?;

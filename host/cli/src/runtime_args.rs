@@ -1,0 +1,68 @@
+//! What every command that starts the runtime takes: the manifest, the state directory and
+//! the backends.
+
+use std::path::PathBuf;
+
+use joule_runtime::capabilities::database::postgres::PostgresSettings;
+use joule_runtime::{BackendSettings, Manifest, RuntimeOptions};
+
+#[derive(clap::Args)]
+pub struct RuntimeArgs {
+    /// The application manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml", env = "JOULE_MANIFEST")]
+    pub manifest: PathBuf,
+    /// Where embedded state and compiled components are kept (default: `.joule` beside the manifest).
+    #[arg(long, env = "JOULE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Compile every component from scratch instead of using the on-disk cache.
+    #[arg(long)]
+    pub no_compile_cache: bool,
+    /// Postgres for the components' databases; without it, SQLite files in the state directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis for the key-value store; without it, the embedded store in the state directory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Postgres connections each component's pool may open.
+    #[arg(long, default_value_t = 10, env = "JOULE_DATABASE_POOL_SIZE")]
+    pub database_pool_size: u32,
+    /// Secret the component roles' Postgres passwords are derived from (default: DATABASE_URL's password).
+    #[arg(long, env = "JOULE_DATABASE_ROLE_SECRET", hide_env_values = true)]
+    pub database_role_secret: Option<String>,
+    /// First part of every Redis key, so several deployments can share one Redis.
+    #[arg(long, default_value = "joule", env = "JOULE_REDIS_PREFIX")]
+    pub redis_prefix: String,
+    /// RabbitMQ for events; without it, the embedded broker in the state directory.
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<String>,
+    /// The topic exchange events are published to.
+    #[arg(long, default_value = joule_runtime::DEFAULT_EVENTS_EXCHANGE, env = "JOULE_EVENTS_EXCHANGE")]
+    pub events_exchange: String,
+    /// The first part of every queue name, so several deployments can share one broker.
+    #[arg(long, default_value = joule_runtime::DEFAULT_QUEUE_NAMESPACE, env = "JOULE_QUEUE_NAMESPACE")]
+    pub queue_namespace: String,
+}
+
+impl RuntimeArgs {
+    pub fn options(&self, manifest: &Manifest) -> RuntimeOptions {
+        let state_dir = self.state_dir.clone().unwrap_or_else(|| manifest.root.join(".joule"));
+        let backends = BackendSettings {
+            database_url: set(&self.database_url),
+            redis_url: set(&self.redis_url),
+            amqp_url: set(&self.amqp_url),
+            events_exchange: self.events_exchange.clone(),
+            queue_namespace: self.queue_namespace.clone(),
+            postgres: PostgresSettings {
+                pool_size: self.database_pool_size,
+                role_secret: set(&self.database_role_secret),
+            },
+            redis_prefix: self.redis_prefix.clone(),
+        };
+        RuntimeOptions { state_dir, compile_cache: !self.no_compile_cache, backends }
+    }
+}
+
+/// An empty variable counts as unset.
+fn set(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
+}
