@@ -44,6 +44,13 @@ impl Host {
         Ok(host)
     }
 
+    /// The process's resident memory, in KiB, from /proc.
+    pub fn resident_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS in /proc/<pid>/status")?;
+        Ok(line.split_whitespace().nth(1).context("a VmRSS figure")?.parse()?)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }

@@ -1,6 +1,8 @@
 //! `cargo run --release -p joule-bench`: measures Joule and prints one table.
 //!
-//! - the hello component under wrk (2 threads, 50 connections);
+//! - the hello component under wrk (2 threads, 50 connections), beside a native hyper hello
+//!   (`src/bin/native-hello.rs`) under the same load in the same run;
+//! - idle resident memory with every EV component loaded;
 //! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
 //! - `POST /api/v1/pricing/quote` with the `ocpi` rule, and `POST /api/v1/reservations` on
 //!   Postgres, each booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
@@ -36,7 +38,7 @@ fn main() -> anyhow::Result<()> {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("bench/ sits in the repository")?.to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(&cargo).current_dir(&root).args(["build", "--release", "-p", "joule"]))?;
+    run(Command::new(&cargo).current_dir(&root).args(["build", "--release", "-p", "joule", "-p", "joule-bench"]))?;
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
     let joule = target.join("release/joule");
     let hello = root.join("bench/hello.toml");
@@ -49,10 +51,19 @@ fn main() -> anyhow::Result<()> {
     let events_manifest = root.join("tests/manifests/events.toml");
     run(Command::new(&joule).arg("build").arg("-f").arg(&events_manifest))?;
     let host = Host::start(&joule, &hello, &[])?;
-    rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), wrk::measure(&host.url("/hello"), duration)?.summary()));
+    let on_joule = wrk::measure(&host.url("/hello"), duration)?;
     drop(host);
+    let native = native_hello(&target, duration)?;
+    rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), on_joule.summary()));
+    rows.push(("native hyper hello, same load".into(), native.summary()));
+    rows.push((
+        "hello component / native hyper".into(),
+        format!("{:.0}%", 100.0 * on_joule.requests_per_second / native.requests_per_second),
+    ));
 
     let host = Host::start(&joule, &platform, &[])?;
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    rows.push(("idle resident memory, EV platform (all components loaded, embedded)".into(), format!("{:.1} MiB", host.resident_kib()? as f64 / 1024.0)));
     let url = station_url(&host)?;
     rows.push(("GET /api/v1/stations/{id}, SQLite".into(), wrk::measure(&url, duration)?.summary()));
 
@@ -126,6 +137,20 @@ fn main() -> anyhow::Result<()> {
         println!("| {measure} | {result} |");
     }
     Ok(())
+}
+
+/// Loads the native hyper hello, built beside this binary, as the hello component is loaded.
+fn native_hello(target: &Path, duration: &str) -> anyhow::Result<wrk::Load> {
+    let address = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port());
+    let mut server = Command::new(target.join("release/native-hello"))
+        .arg(&address)
+        .spawn()
+        .context("failed to start native-hello (cargo build --release -p joule-bench)")?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let load = wrk::measure(&format!("http://{address}/hello"), duration);
+    let _ = server.kill();
+    let _ = server.wait();
+    load
 }
 
 /// Creates a station to read, and returns its URL.

@@ -32,8 +32,21 @@ impl Joule {
         read(request.send().await.expect("rollback")).await
     }
 
+    /// The `/metrics` page.
+    pub async fn metrics(&self) -> String {
+        client().get(self.admin_url("/metrics")).send().await.expect("scrape").text().await.expect("metrics")
+    }
+
     /// `GET` an admin path with the token.
     pub async fn admin_get(&self, path: &str) -> (u16, Value) {
         read(client().get(self.admin_url(path)).bearer_auth(ADMIN_TOKEN).send().await.expect("admin GET")).await
     }
+}
+
+/// The value of the sample `series` (name and labels, as written) in a `/metrics` page; 0 when absent.
+pub fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }

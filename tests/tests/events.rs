@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use joule_tests::admin::sample;
 use joule_tests::broker::{dead_letters, deliver};
 use joule_tests::{Joule, State, client, eventually, read, send_json};
 use serde_json::{Value, json};
@@ -81,6 +82,16 @@ async fn failures_go_to_the_dead_letter_queue_with_their_reason() {
     assert_eq!(exhausted.attempts, 3);
     assert_eq!(event(&joule, exhausted.body["id"].as_str().unwrap()).await["attempts"], 3);
     assert_eq!(summary(&joule).await["runs"], 0, "neither ran to a commit");
+
+    let metrics = joule.metrics().await;
+    let recorder = |name: &str| sample(&metrics, &format!("{name}{{component=\"recorder\"}}"));
+    assert_eq!(recorder("joule_dead_lettered_total"), 2.0, "{metrics}");
+    assert_eq!(recorder("joule_consumer_retries_total"), 2.0, "the exhausted event was retried twice: {metrics}");
+    let outcome = |outcome: &str| {
+        let series = format!("joule_invocations_total{{component=\"recorder\",version=\"1\",trigger=\"amqp\",outcome=\"{outcome}\"}}");
+        sample(&metrics, &series)
+    };
+    assert_eq!((outcome("failed"), outcome("permanent_failure")), (3.0, 1.0), "{metrics}");
 }
 
 #[tokio::test]

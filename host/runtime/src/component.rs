@@ -24,6 +24,7 @@ use crate::capabilities::templates::TemplatesState;
 use crate::capabilities::variables::{ComponentVariables, VariablesState};
 use crate::invocation::{GuestLog, Invocation, InvocationState, MemoryLimit};
 use crate::manifest::ComponentConfig;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 
 /// The WASI 0.2 export that makes a component servable over HTTP.
@@ -58,6 +59,7 @@ pub struct ComponentHost {
     pub(crate) variables: ComponentVariables,
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) concurrency: Option<Arc<Semaphore>>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// One version of a component: compiled, checked against its grants, linked, and ready to
@@ -80,6 +82,11 @@ pub struct LoadedComponent {
 
 impl LoadedComponent {
     /// The pre-instantiated HTTP handler, if the component exports one.
+    /// Where its invocations are counted.
+    pub fn metrics(&self) -> &Metrics {
+        &self.host.metrics
+    }
+
     pub fn config(&self) -> &ComponentConfig {
         &self.host.config
     }

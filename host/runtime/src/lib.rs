@@ -12,6 +12,7 @@ pub mod events;
 pub mod invocation;
 mod loader;
 pub mod manifest;
+pub mod metrics;
 pub mod registry;
 mod runtime;
 pub mod trace_context;

@@ -21,6 +21,7 @@ use crate::component::{
 use crate::engine::Compiled;
 use crate::error::RuntimeError;
 use crate::manifest::ComponentConfig;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::runtime::Backends;
 
@@ -31,6 +32,7 @@ pub(crate) struct LoadContext<'a> {
     pub application: &'a str,
     pub outbox_signal: &'a Arc<Notify>,
     pub registry: Weak<Registry>,
+    pub metrics: &'a Arc<Metrics>,
 }
 
 /// Opens what the host gives `config`'s component, for all of its versions.
@@ -75,6 +77,7 @@ pub(crate) async fn open(
         variables,
         environment: config.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         concurrency: config.limits.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize))),
+        metrics: context.metrics.clone(),
         config: config.clone(),
     })
 }

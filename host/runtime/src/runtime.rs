@@ -22,6 +22,7 @@ use crate::events::broker::rabbitmq::RabbitBroker;
 use crate::events::{Broker, QueueSpec, Relay};
 use crate::loader::{self, LoadContext};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
+use crate::metrics::Metrics;
 use crate::loader::RequiredExport;
 use crate::registry::Registry;
 use crate::registry::store::{PostgresVersions, SqliteVersions, VersionStore};
@@ -123,6 +124,7 @@ pub struct Runtime {
     engine: Arc<JouleEngine>,
     backends: Backends,
     registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
     /// Woken when events may be waiting in the outbox.
     outbox_signal: Arc<Notify>,
     queue_namespace: String,
@@ -153,6 +155,7 @@ impl Runtime {
         );
 
         let outbox_signal = Arc::new(Notify::new());
+        let metrics = Arc::new(Metrics::default());
         let registry = Arc::new(Registry::new(engine.clone(), backends.versions.clone()));
         let context = LoadContext {
             engine: engine.engine(),
@@ -160,6 +163,7 @@ impl Runtime {
             application: &manifest.application.name,
             outbox_signal: &outbox_signal,
             registry: Arc::downgrade(&registry),
+            metrics: &metrics,
         };
         let mut hosts = Vec::new();
         for (id, config) in &manifest.components {
@@ -169,7 +173,7 @@ impl Runtime {
         }
         registry.start(hosts).await?;
         let queue_namespace = options.backends.queue_namespace.clone();
-        Ok(Self { manifest, engine, backends, registry, outbox_signal, queue_namespace, _state: state })
+        Ok(Self { manifest, engine, backends, registry, metrics, outbox_signal, queue_namespace, _state: state })
     }
 
     pub fn broker(&self) -> &Arc<dyn Broker> {
@@ -209,6 +213,20 @@ impl Runtime {
     /// The component registry: deploys, rollbacks and the versions stored.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The metrics in the OpenMetrics text format, with each component's active version.
+    pub fn encode_metrics(&self) -> Result<String, std::fmt::Error> {
+        for id in self.registry.ids() {
+            if let Some(component) = self.registry.get(&id) {
+                self.metrics.active_version(&id, component.version);
+            }
+        }
+        self.metrics.encode()
     }
 
     /// Whether every backend answers; the error says which one does not.

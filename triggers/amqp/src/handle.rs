@@ -1,11 +1,11 @@
 //! Handling one delivery as one unit of work: record the event in the inbox, run the
 //! handler, commit, and only then settle the message.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use joule_runtime::events::{Delivery, Envelope};
 use joule_runtime::manifest::AmqpTriggerConfig;
-use joule_runtime::{Failure, InvocationContext, Runtime};
+use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime};
 use joule_world::event_handler::handler::Error as HandlerError;
 use joule_world::event_types::Event;
 use tracing::Instrument as _;
@@ -25,6 +25,19 @@ enum Outcome {
     Overloaded,
     /// Will never succeed: dead-letter now.
     Permanent(String),
+}
+
+impl Outcome {
+    /// How it is counted and traced.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Handled => "handled",
+            Self::Duplicate => "duplicate",
+            Self::Failed(_) => "failed",
+            Self::Overloaded => "overloaded",
+            Self::Permanent(_) => "permanent_failure",
+        }
+    }
 }
 
 pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, delivery: Delivery) {
@@ -47,22 +60,29 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
         outcome = tracing::field::Empty,
     );
     async {
-        let outcome = run(runtime, trigger, envelope, attempt).await;
-        tracing::Span::current().record("outcome", format!("{outcome:?}").split('(').next().unwrap_or_default());
+        let started = Instant::now();
+        let (outcome, version) = run(runtime, trigger, envelope, attempt).await;
+        let name = outcome.name();
+        tracing::Span::current().record("outcome", name);
+        let metrics = runtime.metrics();
+        metrics.invocation(&trigger.component, version, "amqp", name, started.elapsed());
         let result = match outcome {
             Outcome::Handled | Outcome::Duplicate => settle.ack().await,
             Outcome::Overloaded => settle.retry(attempt, trigger.backoff).await,
             Outcome::Failed(reason) if attempt >= trigger.max_attempts => {
                 tracing::warn!(%reason, "dead-lettering after the last attempt");
+                metrics.dead_letter(&trigger.component);
                 settle.dead_letter(&format!("failed after {attempt} attempts: {reason}"), attempt).await
             }
             Outcome::Failed(reason) => {
                 let delay = trigger.retry_delay(attempt);
                 tracing::info!(%reason, retry_in = ?delay, "retrying");
+                metrics.retry(&trigger.component);
                 settle.retry(attempt + 1, delay).await
             }
             Outcome::Permanent(reason) => {
                 tracing::warn!(%reason, "dead-lettering a permanent failure");
+                metrics.dead_letter(&trigger.component);
                 settle.dead_letter(&format!("permanent error: {reason}"), attempt).await
             }
         };
@@ -79,8 +99,13 @@ fn settled(result: anyhow::Result<()>) {
     }
 }
 
-async fn run(runtime: &Runtime, trigger: &AmqpTriggerConfig, envelope: Envelope, attempt: u32) -> Outcome {
+/// How the delivery ended, and the component version that handled it.
+async fn run(runtime: &Runtime, trigger: &AmqpTriggerConfig, envelope: Envelope, attempt: u32) -> (Outcome, u32) {
     let component = runtime.component(&trigger.component).expect("queue-triggered components are loaded");
+    (invoke(&component, envelope, attempt).await, component.version)
+}
+
+async fn invoke(component: &LoadedComponent, envelope: Envelope, attempt: u32) -> Outcome {
     let handler = component.event_handler().expect("checked when the trigger started").clone();
     let context =
         InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: envelope.traceparent.clone() };
@@ -96,7 +121,9 @@ async fn run(runtime: &Runtime, trigger: &AmqpTriggerConfig, envelope: Envelope,
     let deadline = invocation.deadline();
     let event = wit_event(envelope, attempt);
     let called = tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), async {
+        let instantiating = Instant::now();
         let instance = handler.instantiate_async(invocation.store()).await?;
+        component.metrics().instantiation(&component.id, "amqp", instantiating.elapsed());
         instance.joule_platform_handler().call_handle(invocation.store(), &event).await
     })
     .await;

@@ -3,7 +3,7 @@
 //! below 500, and only then is the response sent.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -47,26 +47,37 @@ pub async fn invoke(
         status = tracing::field::Empty,
     );
     async move {
-        let invocation = match component.invocation(context) {
-            Ok(invocation) => invocation,
-            Err(overloaded) => {
-                tracing::Span::current().record("outcome", "overloaded");
-                let mut response = response::error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", overloaded.to_string());
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return response;
-            }
-        };
-        let deadline = invocation.deadline();
-        let guest = run_guest(&component, invocation, request);
-        let Ok((unit_of_work, outcome)) = tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), guest).await
-        else {
-            // Dropping the invocation rolled its unit of work back.
-            return failure_response(&component, &Failure::Timeout);
-        };
-        finish(&component, unit_of_work, outcome).await
+        let started = Instant::now();
+        let (response, outcome) = run(&component, request, context).await;
+        tracing::Span::current().record("outcome", outcome);
+        component.metrics().invocation(&component.id, component.version, "http", outcome, started.elapsed());
+        response
     }
     .instrument(span)
     .await
+}
+
+/// The response, and the outcome it is counted under.
+async fn run(
+    component: &LoadedComponent,
+    request: Request<Full<Bytes>>,
+    context: InvocationContext,
+) -> (Response<Body>, &'static str) {
+    let invocation = match component.invocation(context) {
+        Ok(invocation) => invocation,
+        Err(overloaded) => {
+            let mut response = response::error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", overloaded.to_string());
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return (response, "overloaded");
+        }
+    };
+    let deadline = invocation.deadline();
+    let guest = run_guest(component, invocation, request);
+    let Ok((unit_of_work, outcome)) = tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), guest).await else {
+        // Dropping the invocation rolled its unit of work back.
+        return failure_response(component, &Failure::Timeout);
+    };
+    finish(component, unit_of_work, outcome).await
 }
 
 async fn run_guest(
@@ -85,9 +96,12 @@ async fn run_guest(
         Ok(resources) => resources,
         Err(e) => return (invocation.into_unit_of_work(), Outcome::NoResponse(format!("{e:#}"))),
     };
+    let (metrics, id) = (component.metrics(), &component.id);
     let guest = async move {
         let result = async {
+            let instantiating = Instant::now();
             let proxy = handler.instantiate_async(invocation.store()).await?;
+            metrics.instantiation(&id, "http", instantiating.elapsed());
             proxy.wasi_http_incoming_handler().call_handle(invocation.store(), request, outparam).await
         }
         .await;
@@ -151,27 +165,25 @@ async fn collect_body(body: HyperOutgoingBody) -> Result<Bytes, String> {
         .map_err(|e| format!("the response body failed: {e}"))
 }
 
-async fn finish(component: &LoadedComponent, unit_of_work: UnitOfWork, outcome: Outcome) -> Response<Body> {
+async fn finish(component: &LoadedComponent, unit_of_work: UnitOfWork, outcome: Outcome) -> (Response<Body>, &'static str) {
     let span = tracing::Span::current();
     match outcome {
         Outcome::Responded(response) if response.status().is_server_error() => {
-            span.record("outcome", "error_response");
             span.record("status", response.status().as_u16());
             if let Err(e) = unit_of_work.rollback().await {
                 tracing::warn!(error = %e, "rollback failed");
             }
-            response
+            (response, "error_response")
         }
         Outcome::Responded(response) => match unit_of_work.commit().await {
             Ok(()) => {
-                span.record("outcome", "success");
                 span.record("status", response.status().as_u16());
-                response
+                (response, "success")
             }
             Err(e) => {
-                span.record("outcome", "commit_failed");
                 tracing::warn!(error = %e, "the unit of work failed to commit");
-                response::error(StatusCode::SERVICE_UNAVAILABLE, "commit_failed", format!("the changes could not be saved: {e}"))
+                let message = format!("the changes could not be saved: {e}");
+                (response::error(StatusCode::SERVICE_UNAVAILABLE, "commit_failed", message), "commit_failed")
             }
         },
         Outcome::Failed(failure) => {
@@ -180,14 +192,15 @@ async fn finish(component: &LoadedComponent, unit_of_work: UnitOfWork, outcome: 
         }
         Outcome::NoResponse(reason) => {
             drop(unit_of_work);
-            tracing::Span::current().record("outcome", "no_response");
             tracing::warn!(component = %component.id, reason = %reason, "the component gave no response");
-            response::error(StatusCode::INTERNAL_SERVER_ERROR, "component_failed", "the component gave no response")
+            let response =
+                response::error(StatusCode::INTERNAL_SERVER_ERROR, "component_failed", "the component gave no response");
+            (response, "no_response")
         }
     }
 }
 
-fn failure_response(component: &LoadedComponent, failure: &Failure) -> Response<Body> {
+fn failure_response(component: &LoadedComponent, failure: &Failure) -> (Response<Body>, &'static str) {
     let (status, code, outcome) = match failure {
         Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", "timeout"),
         Failure::OutOfFuel => (StatusCode::SERVICE_UNAVAILABLE, "out_of_fuel", "out_of_fuel"),
@@ -195,11 +208,10 @@ fn failure_response(component: &LoadedComponent, failure: &Failure) -> Response<
         Failure::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "overloaded"),
         Failure::Trap(_) => (StatusCode::INTERNAL_SERVER_ERROR, "component_failed", "trap"),
     };
-    tracing::Span::current().record("outcome", outcome);
     tracing::warn!(component = %component.id, error = %failure, "invocation failed");
     let mut response = response::error(status, code, failure.public_message());
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
-    response
+    (response, outcome)
 }
