@@ -3,12 +3,14 @@
 
 For each environment's values file: lint, render, validate every manifest against the
 Kubernetes schemas, and compare what the chart sets (probe paths, ports, environment
-variables, hooks) with what the joule binary actually reads. Run by scripts/check-chart.
+variables, hooks) with what the joule binary actually reads, and the metrics the Grafana
+dashboard queries with those the host exports. Run by scripts/check-chart.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import sys
 import tomllib
@@ -120,6 +122,42 @@ QUEUE_NAMESPACE = rust_const("host/runtime/src/runtime.rs", "DEFAULT_QUEUE_NAMES
 SPIN = tomllib.loads(read("spin.toml"))
 SPIN_VARIABLES = set(SPIN.get("variables", {}))
 AMQP_COMPONENTS = {t["component"] for t in SPIN.get("trigger", {}).get("amqp", [])}
+
+
+# The series each metric type adds to its name in the OpenMetrics exposition.
+METRIC_SUFFIXES = {"Counter": ("_total",), "Gauge": ("",), "Histogram": ("_bucket", "_sum", "_count")}
+
+
+def metric_type(source: str, variable: str) -> str:
+    """Counter, Gauge or Histogram: what `variable` in metrics.rs is declared as (a struct
+    field or a `let`, its type or initializer), with the file's type aliases expanded."""
+    declared = " ".join(re.findall(rf"\b{variable}\s*:\s*([^;=\n]+)", source)
+                        + re.findall(rf"\blet\s+(?:mut\s+)?{variable}\s*=\s*([^;]+);", source))
+    for alias, meaning in re.findall(r"\btype\s+(\w+)\s*=\s*([^;]+);", source):
+        declared = re.sub(rf"\b{alias}\b", meaning, declared)
+    types = set(re.findall(r"\b(Counter|Gauge|Histogram)\b", declared))
+    if len(types) != 1:
+        sys.exit(f"error: cannot tell the metric type of {variable} in host/runtime/src/metrics.rs (found {sorted(types)})")
+    return types.pop()
+
+
+def host_metrics(path: str = "host/runtime/src/metrics.rs") -> set[str]:
+    """The series names on joule's /metrics: each `registry.register("name", help, metric)`
+    under the registry's prefix, with the suffixes of the metric's type. Read from the
+    source, so the dashboard is checked against what the host exports today."""
+    source = read(path)
+    prefix = re.search(r'Registry::with_prefix\("(\w+)"\)', source)
+    if not prefix or "register_with_unit" in source:
+        sys.exit(f"error: {path} no longer has one Registry::with_prefix and plain register calls; update host_metrics")
+    registered = re.findall(r'\.register\(\s*"(\w+)"\s*,\s*"(?:[^"\\]|\\.)*"\s*,\s*([\w.]+?)(?:\.clone\(\))?\s*\)', source)
+    if not registered or len(registered) != source.count(".register("):
+        sys.exit(f"error: cannot read every registry.register(\"name\", \"help\", metric) call in {path}; update host_metrics")
+    return {f"{prefix.group(1)}_{name}{suffix}"
+            for name, variable in registered
+            for suffix in METRIC_SUFFIXES[metric_type(source, variable.rsplit(".", 1)[-1])]}
+
+
+HOST_METRICS = host_metrics()
 
 
 # ---- rendering --------------------------------------------------------------------------
@@ -300,7 +338,9 @@ def check_migration(context: str, docs: list[dict], values: dict) -> None:
         if selector.items() <= labels.items():
             fail(context, "the migration pod matches the Deployment's selector (Services and the PDB would pick it up)")
     # What the Job needs must exist before it: chart-made Secret and ConfigMap are earlier hooks.
-    for doc in by_kind(docs, "Secret") + by_kind(docs, "ConfigMap"):
+    # The dashboard's ConfigMap is for Grafana alone.
+    dashboards = dashboard_config_maps(docs, values)
+    for doc in by_kind(docs, "Secret") + [c for c in by_kind(docs, "ConfigMap") if c not in dashboards]:
         weight = int(doc["metadata"].get("annotations", {}).get("helm.sh/hook-weight", "1"))
         if weight >= 0:
             fail(context, f"{doc['kind']}/{doc['metadata']['name']} is not a hook created before the migration Job")
@@ -330,6 +370,22 @@ def check_scaling(context: str, docs: list[dict], values: dict) -> None:
             fail(context, f"KEDA watches queues {sorted(queues)}, but spin.toml's are {sorted(expected)}")
 
 
+def dashboard_config_maps(docs: list[dict], values: dict) -> list[dict]:
+    """The ConfigMaps Grafana's sidecar would load: those carrying dashboards.label."""
+    label = values["dashboards"]["label"]
+    return [c for c in by_kind(docs, "ConfigMap") if c["metadata"].get("labels", {}).get(label["key"]) == label["value"]]
+
+
+def check_dashboard_config_map(context: str, docs: list[dict], values: dict) -> None:
+    found = dashboard_config_maps(docs, values)
+    label = values["dashboards"]["label"]
+    expected = 1 if values["dashboards"]["enabled"] else 0
+    if len(found) != expected:
+        fail(context, f"expected {expected} ConfigMap labelled {label['key']}={label['value']!r}, found {len(found)}")
+    elif found and found[0]["data"] != {DASHBOARD_FILE.name: DASHBOARD_TEXT}:
+        fail(context, f"the dashboard ConfigMap does not hold exactly {DASHBOARD_FILE.relative_to(CHART)}, unchanged")
+
+
 DEFAULTS = yaml.safe_load((CHART / "values.yaml").read_text())
 
 
@@ -354,12 +410,87 @@ def check_release(context: str, overrides: dict, namespace: str, expect_kinds: f
     check_services(context, docs, values)
     check_migration(context, docs, values)
     check_scaling(context, docs, values)
+    check_dashboard_config_map(context, docs, values)
     note = f"; skipped custom resources {', '.join(skipped)}" if skipped else ""
     print(f"  {context}: linted, {len(docs)} manifests rendered and validated{note}")
 
 
+# ---- the Grafana dashboard --------------------------------------------------------------
+
+DASHBOARD_FILE = CHART / "dashboards" / "joule.json"
+DASHBOARD_TEXT = DASHBOARD_FILE.read_text()
+# Panels name the data source by this template variable, so the dashboard works in any
+# Grafana whatever its Prometheus data source is called.
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan"}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects: the bare names left once strings,
+    Grafana variables, label matchers, ranges, grouping clauses, functions and keywords
+    are taken out."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', " ", expr)
+    text = re.sub(r"\$\{[^}]*\}|\$\w+", " ", text)
+    text = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    words = re.findall(r"(?<![\w.])([A-Za-z_:][\w:]*)(\s*\()?", text)
+    return {word for word, call in words if not call and word.lower() not in PROMQL_KEYWORDS}
+
+
+def panels(items: list[dict]) -> list[dict]:
+    """Every panel, including those inside rows."""
+    return [p for item in items for p in [item, *panels(item.get("panels", []))]]
+
+
+def queries(dashboard: dict) -> list[tuple[str, str]]:
+    """(where, PromQL) for every panel target and every query variable."""
+    found = [(f"panel {p.get('id')} {p.get('title')!r}", t["expr"])
+             for p in panels(dashboard.get("panels", [])) for t in p.get("targets", []) if "expr" in t]
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if variable.get("type") == "query":
+            query = variable.get("query")
+            query = query.get("query", "") if isinstance(query, dict) else query
+            # label_values(metric, label): only the metric is PromQL.
+            values = re.fullmatch(r"\s*label_values\((?:(.*),)?\s*\w+\s*\)\s*", query, flags=re.S)
+            found.append((f"variable {variable['name']}", (values.group(1) or "") if values else query))
+    return found
+
+
+def check_dashboard() -> None:
+    context = str(DASHBOARD_FILE.relative_to(REPO))
+    try:
+        dashboard = json.loads(DASHBOARD_TEXT)
+    except json.JSONDecodeError as e:
+        fail(context, f"not valid JSON: {e}")
+        return
+    variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
+    if (variables.get("datasource", {}).get("type"), variables.get("datasource", {}).get("query")) != ("datasource", "prometheus"):
+        fail(context, "no template variable `datasource` of type datasource for Prometheus")
+    ids = [p.get("id") for p in panels(dashboard.get("panels", []))]
+    if len(ids) != len(set(ids)) or not all(isinstance(i, int) for i in ids):
+        fail(context, f"panel ids must be unique integers, found {ids}")
+    for panel in panels(dashboard.get("panels", [])):
+        where = f"panel {panel.get('id')} {panel.get('title')!r}"
+        grid = panel.get("gridPos", {})
+        if not {"h", "w", "x", "y"} <= grid.keys() or grid["x"] + grid["w"] > 24:
+            fail(context, f"{where} has no gridPos within the 24 columns: {grid}")
+        if panel.get("type") != "row":
+            sources = [panel.get("datasource")] + [t.get("datasource") for t in panel.get("targets", [])]
+            if any(source != DATASOURCE for source in sources):
+                fail(context, f"{where} does not query the data source {DATASOURCE}")
+    checked = queries(dashboard)
+    for where, expr in checked:
+        names = promql_metrics(expr)
+        if not names:
+            fail(context, f"{where} selects no metric: {expr}")
+        for name in sorted(names - HOST_METRICS):
+            fail(context, f"{where} queries {name}, which host/runtime/src/metrics.rs does not export")
+    print(f"  {context}: {len(ids)} panels, {len(checked)} queries checked against the metrics joule exports")
+
+
 def main() -> int:
     print(f"checking {CHART.relative_to(REPO)} against Kubernetes {KUBE_VERSION} schemas")
+    check_dashboard()
     for file, namespace in ENVIRONMENTS.items():
         overrides = yaml.safe_load((CHART / file).read_text())
         if overrides.get("namespace") != namespace:
@@ -379,6 +510,9 @@ def main() -> int:
     )
     check_release("prod + KEDA, RabbitmqCluster, manifest ConfigMap", overrides, "ev-platform-prod",
                   frozenset({"ScaledObject", "RabbitmqCluster", "ConfigMap"}))
+
+    dev = yaml.safe_load((CHART / "values-dev.yaml").read_text())
+    check_release("dev without the dashboard", merged(dev, {"dashboards": {"enabled": False}}), "ev-platform-dev")
 
     sys.stdout.flush()
     if failures:

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod broker;
 pub mod ev;
+pub mod otlp;
 mod proxy;
 mod state;
 

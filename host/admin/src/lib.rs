@@ -52,7 +52,7 @@ impl AdminApi {
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path();
         if path == METRICS_PATH {
-            return metrics::render(&self.runtime);
+            return metrics::render(&self.runtime).await;
         }
         if let Some(route) = path.strip_prefix(API_PREFIX) {
             if let Err(refused) = self.access.check(request.headers()) {

@@ -6,8 +6,8 @@ use joule_trigger_http::response::{self, Body};
 
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-pub(crate) fn render(runtime: &Runtime) -> Response<Body> {
-    match runtime.encode_metrics() {
+pub(crate) async fn render(runtime: &Runtime) -> Response<Body> {
+    match runtime.encode_metrics().await {
         Ok(text) => {
             let mut response = Response::new(Body::from(text));
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));

@@ -1,6 +1,10 @@
 use std::io::IsTerminal as _;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+use crate::telemetry::{self, Exporting};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -10,7 +14,10 @@ pub enum Format {
 }
 
 /// Logs go to stderr; the filter comes from `JOULE_LOG` (default: info, quieter dependencies).
-pub fn init(format: Format) {
+/// Lines logged inside an invocation carry its span's fields: component, version, trigger
+/// and trace id. Spans are also exported over OTLP when an endpoint is configured; keep the
+/// returned guard until exit, so the last of them are flushed.
+pub fn init(format: Format) -> anyhow::Result<Option<Exporting>> {
     let filter = EnvFilter::try_from_env("JOULE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift_codegen=warn"));
     let terminal = std::io::stderr().is_terminal();
@@ -19,10 +26,9 @@ pub fn init(format: Format) {
         Format::Text => false,
         Format::Json => true,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(terminal);
-    if json {
-        builder.json().with_current_span(true).with_span_list(false).init();
-    } else {
-        builder.init();
-    }
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(terminal);
+    let logs = if json { logs.json().with_current_span(true).with_span_list(false).boxed() } else { logs.boxed() };
+    let (traces, exporting) = telemetry::otlp_layer()?.unzip();
+    tracing_subscriber::registry().with(logs.with_filter(filter)).with(traces).init();
+    Ok(exporting)
 }

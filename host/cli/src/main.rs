@@ -5,6 +5,7 @@ mod build;
 mod logging;
 mod migrate;
 mod runtime_args;
+mod telemetry;
 mod up;
 
 use std::process::ExitCode;
@@ -39,7 +40,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    let _exporting = match logging::init(cli.log_format) {
+        Ok(exporting) => exporting,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),

@@ -45,6 +45,7 @@ pub struct Metrics {
     retries: Family<ComponentLabels, Counter>,
     dead_letters: Family<ComponentLabels, Counter>,
     active_versions: Family<ComponentLabels, Gauge>,
+    outbox_backlog: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,13 +57,15 @@ impl Default for Metrics {
         let retries = Family::<ComponentLabels, Counter>::default();
         let dead_letters = Family::<ComponentLabels, Counter>::default();
         let active_versions = Family::<ComponentLabels, Gauge>::default();
+        let outbox_backlog = Gauge::default();
         registry.register("invocations", "Invocations, by component, version, trigger and outcome", invocations.clone());
         registry.register("invocation_duration_seconds", "How long invocations took, end to end", durations.clone());
         registry.register("instantiation_duration_seconds", "How long making an instance took", instantiations.clone());
         registry.register("consumer_retries", "Queue messages scheduled for another attempt", retries.clone());
         registry.register("dead_lettered", "Queue messages moved to the dead-letter queue", dead_letters.clone());
         registry.register("component_active_version", "The version of each component new invocations use", active_versions.clone());
-        Self { registry, invocations, durations, instantiations, retries, dead_letters, active_versions }
+        registry.register("outbox_backlog", "Committed events the broker has not yet confirmed", outbox_backlog.clone());
+        Self { registry, invocations, durations, instantiations, retries, dead_letters, active_versions, outbox_backlog }
     }
 }
 
@@ -95,6 +98,10 @@ impl Metrics {
 
     pub(crate) fn active_version(&self, component: &str, version: u32) {
         self.active_versions.get_or_create(&ComponentLabels { component: component.into() }).set(i64::from(version));
+    }
+
+    pub(crate) fn outbox_backlog(&self, events: u64) {
+        self.outbox_backlog.set(i64::try_from(events).unwrap_or(i64::MAX));
     }
 
     /// Everything, in the OpenMetrics text format.

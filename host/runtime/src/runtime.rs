@@ -1,7 +1,7 @@
 //! The runtime: the engine, the backends and every loaded component of one application.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -19,7 +19,7 @@ use crate::engine::{EngineSettings, JouleEngine};
 use crate::error::RuntimeError;
 use crate::events::broker::embedded::EmbeddedBroker;
 use crate::events::broker::rabbitmq::RabbitBroker;
-use crate::events::{Broker, QueueSpec, Relay};
+use crate::events::{Broker, Outbox, QueueSpec, Relay};
 use crate::loader::{self, LoadContext};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
 use crate::metrics::Metrics;
@@ -127,6 +127,8 @@ pub struct Runtime {
     metrics: Arc<Metrics>,
     /// Woken when events may be waiting in the outbox.
     outbox_signal: Arc<Notify>,
+    /// Made on first use: on Postgres it listens for other replicas' commits.
+    outbox: OnceLock<Arc<dyn Outbox>>,
     queue_namespace: String,
     _state: StateDir,
 }
@@ -173,7 +175,17 @@ impl Runtime {
         }
         registry.start(hosts).await?;
         let queue_namespace = options.backends.queue_namespace.clone();
-        Ok(Self { manifest, engine, backends, registry, metrics, outbox_signal, queue_namespace, _state: state })
+        Ok(Self {
+            manifest,
+            engine,
+            backends,
+            registry,
+            metrics,
+            outbox_signal,
+            outbox: OnceLock::new(),
+            queue_namespace,
+            _state: state,
+        })
     }
 
     pub fn broker(&self) -> &Arc<dyn Broker> {
@@ -182,8 +194,11 @@ impl Runtime {
 
     /// The relay that moves committed events from the outbox to the broker.
     pub fn relay(&self) -> Relay {
-        let outbox = self.backends.database.outbox(self.outbox_signal.clone());
-        Relay::new(outbox, self.backends.broker.clone(), self.outbox_signal.clone())
+        Relay::new(self.outbox().clone(), self.backends.broker.clone(), self.outbox_signal.clone())
+    }
+
+    fn outbox(&self) -> &Arc<dyn Outbox> {
+        self.outbox.get_or_init(|| self.backends.database.outbox(self.outbox_signal.clone()))
     }
 
     /// The queue a queue-triggered component consumes: `<namespace>.<application>.<component>`,
@@ -220,7 +235,13 @@ impl Runtime {
     }
 
     /// The metrics in the OpenMetrics text format, with each component's active version.
-    pub fn encode_metrics(&self) -> Result<String, std::fmt::Error> {
+    /// The outbox backlog is counted now; if the database does not answer, the last count stays.
+    pub async fn encode_metrics(&self) -> Result<String, std::fmt::Error> {
+        match tokio::time::timeout(READY_TIMEOUT, self.outbox().backlog()).await {
+            Ok(Ok(events)) => self.metrics.outbox_backlog(events),
+            Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "failed to count the outbox backlog"),
+            Err(_) => tracing::warn!(timeout = ?READY_TIMEOUT, "counting the outbox backlog took too long"),
+        }
         for id in self.registry.ids() {
             if let Some(component) = self.registry.get(&id) {
                 self.metrics.active_version(&id, component.version);

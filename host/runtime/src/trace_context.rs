@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
 /// `00-<trace id>-<parent id>-<flags>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent {
@@ -43,6 +46,43 @@ impl TraceParent {
     pub fn continue_or_start(header: Option<&str>) -> Self {
         header.and_then(Self::parse).map_or_else(Self::root, |parent| parent.child())
     }
+
+    /// The trace id as logs and trace back ends print it.
+    pub fn trace_id_hex(&self) -> String {
+        format!("{:032x}", self.trace_id)
+    }
+
+    fn remote_span_context(&self) -> SpanContext {
+        let flags = if self.sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
+        SpanContext::new(TraceId::from(self.trace_id), SpanId::from(self.parent_id), flags, true, TraceState::default())
+    }
+
+    fn of_span_context(context: &SpanContext) -> Option<Self> {
+        context.is_valid().then(|| Self {
+            trace_id: u128::from_be_bytes(context.trace_id().to_bytes()),
+            parent_id: u64::from_be_bytes(context.span_id().to_bytes()),
+            sampled: context.is_sampled(),
+        })
+    }
+}
+
+/// Makes `span` the child of `parent` (the caller's or the publisher's context, when valid)
+/// and returns the context that work done on its behalf carries on.
+///
+/// When spans are exported that is the span's own context, so whatever it triggers links
+/// to it; otherwise the trace goes on with a new span id. Call it before `span` is entered:
+/// an exported span takes its parent when it starts.
+pub fn adopt(span: &tracing::Span, parent: Option<&str>) -> TraceParent {
+    let parent = parent.and_then(TraceParent::parse);
+    if let Some(parent) = parent {
+        let context = opentelemetry::Context::new().with_remote_span_context(parent.remote_span_context());
+        // Fails only where spans are not exported, and then nothing needs the link.
+        let _ = span.set_parent(context);
+    }
+    let own = TraceParent::of_span_context(span.context().span().span_context());
+    let context = own.unwrap_or_else(|| parent.map_or_else(TraceParent::root, |parent| parent.child()));
+    span.record("trace_id", context.trace_id_hex());
+    context
 }
 
 fn nonzero_u128() -> u128 {

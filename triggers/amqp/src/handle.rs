@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use joule_runtime::events::{Delivery, Envelope};
 use joule_runtime::manifest::AmqpTriggerConfig;
-use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime};
+use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime, trace_context};
 use joule_world::event_handler::handler::Error as HandlerError;
 use joule_world::event_types::Event;
 use tracing::Instrument as _;
@@ -52,18 +52,22 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
     };
     let span = tracing::info_span!(
         "joule.invoke",
+        otel.kind = "consumer",
         component = %trigger.component,
+        version = tracing::field::Empty,
         trigger = "amqp",
         event_id = %envelope.id,
         event_type = %envelope.event_type,
         attempt,
+        trace_id = tracing::field::Empty,
         outcome = tracing::field::Empty,
     );
+    let traceparent = trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string();
     async {
         let started = Instant::now();
-        let (outcome, version) = run(runtime, trigger, envelope, attempt).await;
+        let (outcome, version) = run(runtime, trigger, envelope, traceparent, attempt).await;
         let name = outcome.name();
-        tracing::Span::current().record("outcome", name);
+        tracing::Span::current().record("outcome", name).record("version", version);
         let metrics = runtime.metrics();
         metrics.invocation(&trigger.component, version, "amqp", name, started.elapsed());
         let result = match outcome {
@@ -100,15 +104,22 @@ fn settled(result: anyhow::Result<()>) {
 }
 
 /// How the delivery ended, and the component version that handled it.
-async fn run(runtime: &Runtime, trigger: &AmqpTriggerConfig, envelope: Envelope, attempt: u32) -> (Outcome, u32) {
+///
+/// The handler runs in the trace context `traceparent`, a child of the publisher's.
+async fn run(
+    runtime: &Runtime,
+    trigger: &AmqpTriggerConfig,
+    envelope: Envelope,
+    traceparent: String,
+    attempt: u32,
+) -> (Outcome, u32) {
     let component = runtime.component(&trigger.component).expect("queue-triggered components are loaded");
-    (invoke(&component, envelope, attempt).await, component.version)
+    let context = InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: Some(traceparent) };
+    (invoke(&component, envelope, context, attempt).await, component.version)
 }
 
-async fn invoke(component: &LoadedComponent, envelope: Envelope, attempt: u32) -> Outcome {
+async fn invoke(component: &LoadedComponent, envelope: Envelope, context: InvocationContext, attempt: u32) -> Outcome {
     let handler = component.event_handler().expect("checked when the trigger started").clone();
-    let context =
-        InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: envelope.traceparent.clone() };
     let mut invocation = match component.invocation(context) {
         Ok(invocation) => invocation,
         Err(_) => return Outcome::Overloaded,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, Limited};
-use joule_runtime::{Failure, InvocationContext, LoadedComponent, UnitOfWork};
+use joule_runtime::{Failure, InvocationContext, LoadedComponent, UnitOfWork, trace_context};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 use wasmtime_wasi_http::WasiHttpView as _;
@@ -36,16 +36,24 @@ enum Outcome {
 /// This is the whole invocation path behind a route, minus the network.
 pub async fn invoke(
     component: Arc<LoadedComponent>,
-    request: Request<Full<Bytes>>,
-    context: InvocationContext,
+    mut request: Request<Full<Bytes>>,
+    mut context: InvocationContext,
 ) -> Response<Body> {
     let span = tracing::info_span!(
         "joule.invoke",
+        otel.kind = "server",
         component = %component.id,
+        version = component.version,
         trigger = "http",
+        trace_id = tracing::field::Empty,
         outcome = tracing::field::Empty,
         status = tracing::field::Empty,
     );
+    let traceparent = trace_context::adopt(&span, context.traceparent.as_deref()).to_string();
+    if let Ok(value) = HeaderValue::from_str(&traceparent) {
+        request.headers_mut().insert(crate::TRACEPARENT_HEADER, value);
+    }
+    context.traceparent = Some(traceparent);
     async move {
         let started = Instant::now();
         let (response, outcome) = run(&component, request, context).await;

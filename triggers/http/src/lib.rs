@@ -18,7 +18,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use joule_runtime::trace_context::TraceParent;
 use joule_runtime::{InvocationContext, ManifestError, Runtime};
 
 pub use crate::invoke::invoke;
@@ -29,21 +28,20 @@ use crate::router::Router;
 /// every event the invocation publishes. One is made up when the caller sends none.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
-/// Takes the correlation id and trace context from the request, or starts them; the
-/// component sees the invocation's own trace context.
-fn invocation_context(headers: &mut http::HeaderMap) -> InvocationContext {
+/// Takes the correlation id from the request, or makes one up, and the caller's trace
+/// context, which the invocation continues.
+fn invocation_context(headers: &http::HeaderMap) -> InvocationContext {
     let correlation_id = headers
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-    let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok());
-    let traceparent = TraceParent::continue_or_start(incoming).to_string();
-    if let Ok(value) = HeaderValue::from_str(&traceparent) {
-        headers.insert("traceparent", value);
-    }
-    InvocationContext { correlation_id: Some(correlation_id), traceparent: Some(traceparent) }
+    let traceparent = headers.get(TRACEPARENT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    InvocationContext { correlation_id: Some(correlation_id), traceparent }
 }
+
+/// The W3C trace context header; the component sees its invocation's own.
+const TRACEPARENT_HEADER: &str = "traceparent";
 
 /// Paths the host answers itself, ahead of any route.
 pub const LIVE_PATH: &str = "/health/live";
@@ -159,7 +157,7 @@ impl Shared {
             &spin_headers::RequestInfo { full_url: &full_url, base, client, matched: &matched },
         );
         parts.uri = uri;
-        let context = invocation_context(&mut parts.headers);
+        let context = invocation_context(&parts.headers);
         let correlation_id = context.correlation_id.clone();
         let mut response = invoke::invoke(component, Request::from_parts(parts, Full::new(body)), context).await;
         if let Some(id) = correlation_id.and_then(|id| HeaderValue::from_str(&id).ok()) {

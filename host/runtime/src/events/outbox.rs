@@ -28,4 +28,7 @@ pub trait Outbox: Send + Sync {
 
     /// Removes events the broker has confirmed.
     async fn remove(&self, sent: &[OutboxKey]) -> anyhow::Result<()>;
+
+    /// How many committed events wait for the broker's confirm, claimed or not.
+    async fn backlog(&self) -> anyhow::Result<u64>;
 }

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::Broker;
 use super::outbox::Outbox;
+use super::{Broker, Envelope};
+use crate::trace_context;
 
 /// Events claimed and published per round.
 const BATCH: usize = 256;
@@ -79,11 +80,35 @@ impl Relay {
         if pending.is_empty() {
             return Ok(0);
         }
-        let envelopes: Vec<_> = pending.iter().map(|p| p.envelope.clone()).collect();
-        self.broker.publish(&envelopes).await?;
+        // Each event's span lasts until the broker confirms it.
+        let (spans, envelopes): (Vec<_>, Vec<_>) = pending.iter().map(|p| traced(&p.envelope)).unzip();
+        let published = self.broker.publish(&envelopes).await;
+        let (outcome, status) = if published.is_ok() { ("published", "ok") } else { ("failed", "error") };
+        for span in &spans {
+            span.record("outcome", outcome).record("otel.status_code", status);
+        }
+        published?;
         let keys: Vec<_> = pending.into_iter().map(|p| p.key).collect();
         self.outbox.remove(&keys).await?;
         tracing::debug!(count = keys.len(), "relayed events");
         Ok(keys.len())
     }
+}
+
+/// The relay's span for one event, a child of the publishing invocation's, and the event
+/// as it goes out: carrying that span as its handlers' parent.
+fn traced(envelope: &Envelope) -> (tracing::Span, Envelope) {
+    let span = tracing::info_span!(
+        "joule.relay",
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        component = %envelope.source,
+        event_id = %envelope.id,
+        event_type = %envelope.event_type,
+        trace_id = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    );
+    let mut envelope = envelope.clone();
+    envelope.traceparent = Some(trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string());
+    (span, envelope)
 }

@@ -99,4 +99,13 @@ impl Outbox for SqliteOutbox {
         }
         Ok(())
     }
+
+    async fn backlog(&self) -> anyhow::Result<u64> {
+        let mut total = 0;
+        for (_, file, _) in self.snapshot() {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM _joule_outbox").fetch_one(&file.readers).await?;
+            total += u64::try_from(count)?;
+        }
+        Ok(total)
+    }
 }

@@ -88,4 +88,9 @@ impl Outbox for PostgresOutbox {
         sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)").bind(&seqs).execute(&self.admin).await?;
         Ok(())
     }
+
+    async fn backlog(&self) -> anyhow::Result<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&self.admin).await?;
+        Ok(u64::try_from(count)?)
+    }
 }
