@@ -1,7 +1,9 @@
 //! `cargo run --release -p joule-bench`: measures Joule and prints one table.
 //!
-//! - the hello component under wrk (2 threads, 50 connections), beside a native hyper hello
-//!   (`src/bin/native-hello.rs`) under the same load in the same run;
+//! - the hello component under wrk (2 threads, 50 connections), beside the same component on
+//!   `wasmtime serve` (crates.io `wasmtime-cli` at the linked wasmtime version, pooling on,
+//!   installed under `target/bench-tools` on first run) and a native hyper hello
+//!   (`src/bin/native-hello.rs`), under the same load in the same run;
 //! - idle resident memory with every EV component loaded;
 //! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
 //! - `POST /api/v1/pricing/quote` with the `ocpi` rule, and `POST /api/v1/reservations` on
@@ -19,6 +21,7 @@
 mod events;
 mod host;
 mod swap;
+mod wasmtime_serve;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -53,8 +56,17 @@ fn main() -> anyhow::Result<()> {
     let host = Host::start(&joule, &hello, &[])?;
     let on_joule = wrk::measure(&host.url("/hello"), duration)?;
     drop(host);
+    let wasmtime = wasmtime_serve::install(&cargo, &target.join("bench-tools"))?;
+    let serve = wasmtime_serve::Serve::start(&wasmtime, &root.join("tests/guests/target/wasm32-wasip2/release/hello.wasm"))?;
+    let on_wasmtime = wrk::measure(&format!("http://{}/hello", serve.address), duration)?;
+    drop(serve);
     let native = native_hello(&target, duration)?;
     rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), on_joule.summary()));
+    rows.push(("same component on wasmtime serve (pooling), same load".into(), on_wasmtime.summary()));
+    rows.push((
+        "hello component: Joule / wasmtime serve".into(),
+        format!("{:.2}x", on_joule.requests_per_second / on_wasmtime.requests_per_second),
+    ));
     rows.push(("native hyper hello, same load".into(), native.summary()));
     rows.push((
         "hello component / native hyper".into(),

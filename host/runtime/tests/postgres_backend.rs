@@ -285,3 +285,30 @@ async fn an_unreachable_database_fails_with_a_clear_error() {
     assert!(message.contains("127.0.0.1:1/none") && message.contains("DATABASE_URL"), "{message}");
     assert!(PostgresBackend::connect("mysql://x", "rt", PostgresSettings::default()).await.is_err());
 }
+
+#[tokio::test]
+async fn connections_that_died_while_idle_are_replaced_at_begin() {
+    let Some(setup) = Setup::new().await else { return };
+    let db = setup.open("idle").await;
+    // Several connections go back to the pool idle.
+    let transactions: Vec<_> = (0..3).map(|_| db.begin(soon())).collect();
+    let mut held = Vec::new();
+    for mut tx in transactions {
+        tx.query("SELECT 1", &[]).await.unwrap();
+        held.push(tx);
+    }
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&setup.url).await.unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND usename <> current_user",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(killed.len() >= 3, "the component's idle sessions were ended: {killed:?}");
+    assert_eq!(counter(&db).await, 0, "the next unit of work runs on a fresh connection");
+}

@@ -18,9 +18,10 @@ pub fn insert(headers: &mut HeaderMap, info: &RequestInfo<'_>) {
     let route = info.matched.route;
     let component_route = route.raw.strip_suffix("/...").unwrap_or(&route.raw);
     let component_route = if component_route.is_empty() { "/" } else { component_route };
-    let mut set = |name: &str, value: &str| {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            headers.insert(name, value);
+    // The names are constants: no parsing or allocation per request.
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(HeaderName::from_static(name), value);
         }
     };
     set("spin-full-url", info.full_url);
@@ -31,6 +32,9 @@ pub fn insert(headers: &mut HeaderMap, info: &RequestInfo<'_>) {
     set("spin-base-path", info.base);
     set("spin-client-addr", &info.client.to_string());
     for (name, value) in &info.matched.params {
-        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value);
+        let name = HeaderName::try_from(format!("spin-path-match-{}", name.to_ascii_lowercase()));
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::try_from(value.as_str())) {
+            headers.insert(name, value);
+        }
     }
 }

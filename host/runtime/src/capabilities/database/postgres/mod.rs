@@ -117,6 +117,8 @@ impl DatabaseBackend for PostgresBackend {
         let pool = PgPoolOptions::new()
             .max_connections(self.settings.pool_size)
             .min_connections(1)
+            // No ping before each use: BEGIN finds a dead connection and takes another.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

@@ -72,13 +72,28 @@ impl PgTransaction {
             if Instant::now() >= self.deadline {
                 return Err(Error::Timeout);
             }
-            let connection = self.pool.acquire().await.map_err(map_error)?;
-            // Held by `Open` before BEGIN is sent: if this future is dropped mid-BEGIN, the
-            // connection is closed rather than returned to the pool inside a transaction.
-            let open = self.open.insert(Open { connection: Some(connection), written: false, session_changed: false });
-            if let Err(error) = open.connection().execute("BEGIN").await {
-                self.open = None;
-                return Err(map_error(error));
+            // Each idle connection in the pool may have died; past that, the error stands.
+            let mut attempts = self.pool.options().get_max_connections();
+            loop {
+                let connection = self.pool.acquire().await.map_err(map_error)?;
+                // Held by `Open` before BEGIN is sent: if this future is dropped mid-BEGIN, the
+                // connection is closed rather than returned to the pool inside a transaction.
+                let open =
+                    self.open.insert(Open { connection: Some(connection), written: false, session_changed: false });
+                match open.connection().execute("BEGIN").await {
+                    Ok(_) => break,
+                    Err(error) => {
+                        // Dropping `Open` closes the connection.
+                        self.open = None;
+                        // The pool hands connections out without a ping (a round trip per
+                        // invocation), so one that died while idle fails here: try another.
+                        attempts = attempts.saturating_sub(1);
+                        if attempts > 0 && connection_lost(&error) {
+                            continue;
+                        }
+                        return Err(map_error(error));
+                    }
+                }
             }
         }
         Ok(self.open.as_mut().expect("just opened"))
@@ -115,6 +130,16 @@ impl PgTransaction {
                 Err(error)
             }
         }
+    }
+}
+
+/// Whether the connection itself failed: it broke, or the server ended the session
+/// (SQLSTATE class 57P: shutdown, or terminated by an administrator).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("57P")),
+        _ => false,
     }
 }
 
