@@ -66,6 +66,13 @@ impl TraceParent {
     }
 }
 
+/// Sets an attribute of `span` as exported, without recording it as a `tracing` field:
+/// the log formatter re-encodes a span's fields on every record, which costs an invocation
+/// more than the rest of its bookkeeping. Logs carry what the span was created with.
+pub fn annotate(span: &tracing::Span, key: &'static str, value: impl Into<opentelemetry::Value>) {
+    span.set_attribute(key, value);
+}
+
 /// Makes `span` the child of `parent` (the caller's or the publisher's context, when valid)
 /// and returns the context that work done on its behalf carries on.
 ///

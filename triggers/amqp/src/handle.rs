@@ -54,20 +54,20 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
         "joule.invoke",
         otel.kind = "consumer",
         component = %trigger.component,
-        version = tracing::field::Empty,
         trigger = "amqp",
         event_id = %envelope.id,
         event_type = %envelope.event_type,
         attempt,
         trace_id = tracing::field::Empty,
-        outcome = tracing::field::Empty,
     );
     let traceparent = trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string();
     async {
         let started = Instant::now();
         let (outcome, version) = run(runtime, trigger, envelope, traceparent, attempt).await;
         let name = outcome.name();
-        tracing::Span::current().record("outcome", name).record("version", version);
+        let span = tracing::Span::current();
+        trace_context::annotate(&span, "outcome", name);
+        trace_context::annotate(&span, "version", i64::from(version));
         let metrics = runtime.metrics();
         metrics.invocation(&trigger.component, version, "amqp", name, started.elapsed());
         let result = match outcome {

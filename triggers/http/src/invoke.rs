@@ -46,8 +46,6 @@ pub async fn invoke(
         version = component.version,
         trigger = "http",
         trace_id = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        status = tracing::field::Empty,
     );
     let traceparent = trace_context::adopt(&span, context.traceparent.as_deref()).to_string();
     if let Ok(value) = HeaderValue::from_str(&traceparent) {
@@ -57,7 +55,7 @@ pub async fn invoke(
     async move {
         let started = Instant::now();
         let (response, outcome) = run(&component, request, context).await;
-        tracing::Span::current().record("outcome", outcome);
+        trace_context::annotate(&tracing::Span::current(), "outcome", outcome);
         component.metrics().invocation(&component.id, component.version, "http", outcome, started.elapsed());
         response
     }
@@ -177,7 +175,7 @@ async fn finish(component: &LoadedComponent, unit_of_work: UnitOfWork, outcome: 
     let span = tracing::Span::current();
     match outcome {
         Outcome::Responded(response) if response.status().is_server_error() => {
-            span.record("status", response.status().as_u16());
+            trace_context::annotate(&span, "status", i64::from(response.status().as_u16()));
             if let Err(e) = unit_of_work.rollback().await {
                 tracing::warn!(error = %e, "rollback failed");
             }
@@ -185,7 +183,7 @@ async fn finish(component: &LoadedComponent, unit_of_work: UnitOfWork, outcome: 
         }
         Outcome::Responded(response) => match unit_of_work.commit().await {
             Ok(()) => {
-                span.record("status", response.status().as_u16());
+                trace_context::annotate(&span, "status", i64::from(response.status().as_u16()));
                 (response, "success")
             }
             Err(e) => {

@@ -8,6 +8,9 @@ use tokio::sync::Notify;
 
 use super::outbox::Outbox;
 use super::{Broker, Envelope};
+use opentelemetry::trace::Status;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
 use crate::trace_context;
 
 /// Events claimed and published per round.
@@ -83,9 +86,13 @@ impl Relay {
         // Each event's span lasts until the broker confirms it.
         let (spans, envelopes): (Vec<_>, Vec<_>) = pending.iter().map(|p| traced(&p.envelope)).unzip();
         let published = self.broker.publish(&envelopes).await;
-        let (outcome, status) = if published.is_ok() { ("published", "ok") } else { ("failed", "error") };
+        let (outcome, status) = match &published {
+            Ok(()) => ("published", Status::Ok),
+            Err(e) => ("failed", Status::error(format!("{e:#}"))),
+        };
         for span in &spans {
-            span.record("outcome", outcome).record("otel.status_code", status);
+            trace_context::annotate(span, "outcome", outcome);
+            span.set_status(status.clone());
         }
         published?;
         let keys: Vec<_> = pending.into_iter().map(|p| p.key).collect();
@@ -101,12 +108,10 @@ fn traced(envelope: &Envelope) -> (tracing::Span, Envelope) {
     let span = tracing::info_span!(
         "joule.relay",
         otel.kind = "producer",
-        otel.status_code = tracing::field::Empty,
         component = %envelope.source,
         event_id = %envelope.id,
         event_type = %envelope.event_type,
         trace_id = tracing::field::Empty,
-        outcome = tracing::field::Empty,
     );
     let mut envelope = envelope.clone();
     envelope.traceparent = Some(trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string());
