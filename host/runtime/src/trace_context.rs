@@ -80,14 +80,13 @@ pub fn annotate(span: &tracing::Span, key: &'static str, value: impl Into<opente
 /// to it; otherwise the trace goes on with a new span id. Call it before `span` is entered:
 /// an exported span takes its parent when it starts.
 pub fn adopt(span: &tracing::Span, parent: Option<&str>) -> TraceParent {
-    let parent = parent.and_then(TraceParent::parse);
-    if let Some(parent) = parent {
-        let context = opentelemetry::Context::new().with_remote_span_context(parent.remote_span_context());
+    if let Some(valid) = parent.and_then(TraceParent::parse) {
+        let context = opentelemetry::Context::new().with_remote_span_context(valid.remote_span_context());
         // Fails only where spans are not exported, and then nothing needs the link.
         let _ = span.set_parent(context);
     }
     let own = TraceParent::of_span_context(span.context().span().span_context());
-    let context = own.unwrap_or_else(|| parent.map_or_else(TraceParent::root, |parent| parent.child()));
+    let context = own.unwrap_or_else(|| TraceParent::continue_or_start(parent));
     span.record("trace_id", context.trace_id_hex());
     context
 }
@@ -119,6 +118,18 @@ mod tests {
         assert_eq!(child.trace_id, parent.trace_id);
         assert_ne!(child.parent_id, parent.parent_id);
         assert!(child.sampled);
+    }
+
+    #[test]
+    fn without_exported_spans_an_invocation_continues_its_callers_trace() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let caller = TraceParent::parse(header).unwrap();
+        let span = tracing::info_span!("joule.invoke", trace_id = tracing::field::Empty);
+        let own = adopt(&span, Some(header));
+        assert_eq!(own.trace_id, caller.trace_id);
+        assert_ne!(own.parent_id, caller.parent_id, "the invocation is a span of its own");
+        let started = adopt(&span, Some("garbage"));
+        assert_ne!(started.trace_id, caller.trace_id, "a malformed header starts a new trace");
     }
 
     #[test]
