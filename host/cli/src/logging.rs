@@ -13,13 +13,16 @@ pub enum Format {
     Json,
 }
 
+/// What is logged, and exported, unless configured otherwise: info, with quieter dependencies.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,wasmtime=warn,cranelift_codegen=warn";
+
 /// Logs go to stderr; the filter comes from `JOULE_LOG` (default: info, quieter dependencies).
 /// Lines logged inside an invocation carry its span's fields: component, version, trigger
 /// and trace id. Spans are also exported over OTLP when an endpoint is configured; keep the
 /// returned guard until exit, so the last of them are flushed.
 pub fn init(format: Format) -> anyhow::Result<Option<Exporting>> {
     let filter = EnvFilter::try_from_env("JOULE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift_codegen=warn"));
+        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let terminal = std::io::stderr().is_terminal();
     let json = match format {
         Format::Auto => !terminal,

@@ -8,10 +8,11 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::SpanExporter;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::registry::LookupSpan;
-use tracing::Level;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{FilterFn, Targets, filter_fn};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::logging::DEFAULT_FILTER;
 
 const ENDPOINT_VARIABLES: [&str; 2] = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"];
 
@@ -47,19 +48,15 @@ where
     }
     let provider =
         SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource.build()).build();
-    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("joule")).with_filter(exported());
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("joule")).with_filter(exported()?);
     Ok(Some((layer, Exporting(provider))))
 }
 
-/// Spans and events at info and above (quieter dependencies), and the host-call spans, but
-/// not the bindings' trace-level events inside them, which would carry every call's result.
-fn exported() -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
-    let targets = Targets::new()
-        .with_default(Level::INFO)
-        .with_target("sqlx", Level::WARN)
-        .with_target("wasmtime", Level::WARN)
-        .with_target("cranelift_codegen", Level::WARN);
-    filter_fn(move |meta| {
+/// What logs show by default, and the host-call spans, but not the bindings' trace-level
+/// events inside them, which would carry every call's result.
+fn exported() -> anyhow::Result<FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool>> {
+    let targets: Targets = DEFAULT_FILTER.parse().context("the default filter is valid")?;
+    Ok(filter_fn(move |meta| {
         (meta.is_span() && meta.target().starts_with(HOST_CALLS)) || targets.would_enable(meta.target(), meta.level())
-    })
+    }))
 }
