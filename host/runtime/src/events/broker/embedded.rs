@@ -29,6 +29,14 @@ pub struct EmbeddedBroker {
     arrived: Arc<Notify>,
 }
 
+/// Leases the oldest message of a queue whose time has come. It walks the partial index of
+/// unleased messages in id order, so its cost does not grow with the backlog.
+const TAKE_NEXT: &str = "UPDATE broker_messages SET leased_until = $1
+     WHERE id = (SELECT id FROM broker_messages
+                 WHERE queue = $2 AND leased_until IS NULL AND available_at <= $3
+                 ORDER BY id LIMIT 1)
+     RETURNING id, body, attempt";
+
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
@@ -131,13 +139,7 @@ impl Deliveries for EmbeddedDeliveries {
             // Register interest before looking, so a publish in between is not missed.
             let arrived = self.arrived.notified();
             let now = now_ms();
-            let taken = sqlx::query(
-                "UPDATE broker_messages SET leased_until = $1
-                 WHERE id = (SELECT id FROM broker_messages
-                             WHERE queue = $2 AND available_at <= $3 AND leased_until IS NULL
-                             ORDER BY id LIMIT 1)
-                 RETURNING id, body, attempt",
-            )
+            let taken = sqlx::query(TAKE_NEXT)
             .bind(now + millis(LEASE))
             .bind(&self.queue)
             .bind(now)
@@ -195,5 +197,28 @@ impl Settle for EmbeddedSettle {
             .execute(&self.store.file().writer)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn taking_a_message_walks_the_index_of_unleased_messages_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).await.unwrap();
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {TAKE_NEXT}"))
+            .bind(1)
+            .bind("queue")
+            .bind(1)
+            .fetch_all(&store.file().writer)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get("detail"))
+            .collect();
+        assert!(plan.iter().any(|step| step.contains("USING INDEX broker_messages_ready")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
     }
 }
