@@ -132,6 +132,28 @@ async fn a_rolled_back_invocation_leaves_no_rows_and_no_events() {
     assert_eq!(rows["rows"], 1, "only the marker's row is there");
 }
 
+/// More events than one outbox write takes (the host writes them in batches of 500): all of
+/// a committed invocation's arrive once each, and none of a rolled-back one's.
+#[tokio::test]
+async fn an_invocation_publishing_many_events_commits_or_rolls_back_all_of_them() {
+    let state = State::new();
+    let joule = events_host(&state).await;
+    let body = json!({ "type": "test.event.v1", "count": 1_200, "data": { "behavior": "ok" }, "fail": true });
+    let (status, failed) = send_json(client().post(joule.url("/publisher/events")), &body).await;
+    assert_eq!(status, 500);
+    let committed = publish(&joule, 1_200, json!({ "behavior": "ok" })).await;
+    eventually("1200 handled events", || async { summary(&joule).await["events"] == 1_200 }).await;
+    for id in [committed.first().unwrap(), committed.last().unwrap()] {
+        assert_eq!(event(&joule, id).await["runs"].as_array().unwrap().len(), 1, "{id}");
+    }
+    for id in failed["ids"].as_array().unwrap().iter().step_by(100) {
+        let seen = event(&joule, id.as_str().unwrap()).await;
+        assert_eq!(seen["runs"], json!([]), "{id} was delivered although its invocation failed");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(summary(&joule).await, json!({ "events": 1_200, "runs": 1_200, "duplicates": [] }));
+}
+
 #[tokio::test]
 async fn events_carry_the_cloudevents_envelope_and_the_caller_context() {
     let state = State::new();

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use joule_runtime::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
 use joule_runtime::capabilities::database::{ComponentDatabase, DatabaseBackend, OpenOptions};
 use joule_world::database::{Error, Value};
+use support::{counter, soon};
 
 const SCHEMA: &str = "CREATE TABLE kinds (
     small INT2, normal INT4, big INT8, real FLOAT4, double FLOAT8, amount NUMERIC(12, 4), label TEXT,
@@ -41,18 +42,6 @@ impl Setup {
         let publishes = BTreeSet::new();
         let options = OpenOptions { migrations: Some(self._migrations.path()), timeout, publishes: &publishes };
         self.backend.open(component, &options).await.unwrap()
-    }
-}
-
-fn soon() -> Instant {
-    Instant::now() + Duration::from_secs(30)
-}
-
-async fn counter(db: &Arc<dyn ComponentDatabase>) -> i64 {
-    let rows = db.begin(soon()).query("SELECT value FROM counters WHERE name = 'a'", &[]).await.unwrap();
-    match rows.rows[0][0] {
-        Value::Int(v) => v,
-        ref other => panic!("unexpected {other:?}"),
     }
 }
 

@@ -48,3 +48,17 @@ pub fn redis_url() -> Option<String> {
 pub fn amqp_url() -> Option<String> {
     service_url("JOULE_TEST_AMQP_URL")
 }
+
+/// A deadline far enough away for any test statement.
+pub fn soon() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(30)
+}
+
+/// The value of counter `a` in a component database with the tests' `counters` table.
+pub async fn counter(db: &std::sync::Arc<dyn joule_runtime::capabilities::database::ComponentDatabase>) -> i64 {
+    let rows = db.begin(soon()).query("SELECT value FROM counters WHERE name = 'a'", &[]).await.unwrap();
+    match rows.rows[0][0] {
+        joule_world::database::Value::Int(v) => v,
+        ref other => panic!("unexpected {other:?}"),
+    }
+}

@@ -5,6 +5,8 @@
 //! or rolls back as a whole.
 
 mod host;
+#[cfg(test)]
+mod pending_tests;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -103,11 +105,16 @@ pub trait Transaction: Send {
     async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, Error>;
     async fn commit(self: Box<Self>) -> Result<(), Error>;
     async fn rollback(self: Box<Self>) -> Result<(), Error>;
-    /// Writes an event to the outbox, to leave only if this unit of work commits.
-    async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error>;
+    /// Writes events to the outbox in order, to leave only if this unit of work commits.
+    async fn enqueue(&mut self, events: &[Envelope]) -> Result<(), Error>;
     /// Records that the component handled `event_id`; false if it already had.
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error>;
 }
+
+/// Published events wait in the unit of work and go to the outbox in one statement: at
+/// commit, or sooner once this many events or bytes of their data have gathered.
+const PENDING_EVENTS: usize = 500;
+const PENDING_BYTES: usize = 1 << 20;
 
 /// The database side of one invocation.
 pub struct DatabaseState {
@@ -118,6 +125,9 @@ pub struct DatabaseState {
     /// Woken after a commit that published events.
     outbox_signal: Option<Arc<Notify>>,
     published: bool,
+    /// Events published and not yet written to the outbox, in order, and their data's size.
+    pending: Vec<Envelope>,
+    pending_bytes: usize,
 }
 
 impl DatabaseState {
@@ -127,12 +137,45 @@ impl DatabaseState {
         deadline: Instant,
         outbox_signal: Option<Arc<Notify>>,
     ) -> Self {
-        Self { database, transaction: None, component, deadline, outbox_signal, published: false }
+        Self {
+            database,
+            transaction: None,
+            component,
+            deadline,
+            outbox_signal,
+            published: false,
+            pending: Vec::new(),
+            pending_bytes: 0,
+        }
     }
 
-    /// Writes an event to the outbox within this unit of work.
-    pub async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error> {
-        self.transaction()?.enqueue(event).await?;
+    /// Publishes an event within this unit of work; `data_bytes` is the size of its data.
+    pub async fn enqueue(&mut self, event: Envelope, data_bytes: usize) -> Result<(), Error> {
+        self.database()?;
+        self.pending.push(event);
+        self.pending_bytes += data_bytes;
+        if self.pending.len() >= PENDING_EVENTS || self.pending_bytes >= PENDING_BYTES {
+            if let Err(e) = self.write_pending().await {
+                // This publish failed; the events before it stay pending, to be written at commit.
+                self.pending.pop();
+                self.pending_bytes -= data_bytes;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the pending events to the outbox; they stay pending if that fails.
+    async fn write_pending(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let database = self.database()?.clone();
+        let deadline = self.deadline;
+        let transaction = self.transaction.get_or_insert_with(|| database.begin(deadline));
+        transaction.enqueue(&self.pending).await?;
+        self.pending.clear();
+        self.pending_bytes = 0;
         self.published = true;
         Ok(())
     }
@@ -151,24 +194,31 @@ impl DatabaseState {
             deadline: self.deadline,
             outbox_signal: self.outbox_signal.clone(),
             published: std::mem::take(&mut self.published),
+            pending: std::mem::take(&mut self.pending),
+            pending_bytes: std::mem::take(&mut self.pending_bytes),
         }
     }
 
-    fn transaction(&mut self) -> Result<&mut Box<dyn Transaction>, Error> {
-        let database = self
-            .database
+    fn database(&self) -> Result<&Arc<dyn ComponentDatabase>, Error> {
+        self.database
             .as_ref()
-            .ok_or_else(|| Error::AccessDenied(format!("component {:?} has no database", self.component)))?;
+            .ok_or_else(|| Error::AccessDenied(format!("component {:?} has no database", self.component)))
+    }
+
+    fn transaction(&mut self) -> Result<&mut Box<dyn Transaction>, Error> {
+        let database = self.database()?.clone();
         let deadline = self.deadline;
         Ok(self.transaction.get_or_insert_with(|| database.begin(deadline)))
     }
 
-    /// Ends the unit of work: commits when `success`, otherwise rolls back.
+    /// Ends the unit of work: commits when `success`, otherwise rolls back. Events still
+    /// pending are written just before the commit, and a failure to write them rolls back.
     pub async fn finish(&mut self, success: bool) -> Result<(), Error> {
-        let result = match self.transaction.take() {
-            None => Ok(()),
-            Some(transaction) if success => transaction.commit().await,
-            Some(transaction) => transaction.rollback().await,
+        let written = if success { self.write_pending().await } else { Ok(()) };
+        let result = match (self.transaction.take(), written) {
+            (None, written) => written,
+            (Some(transaction), Ok(())) if success => transaction.commit().await,
+            (Some(transaction), written) => transaction.rollback().await.and(written),
         };
         if success && result.is_ok() && std::mem::take(&mut self.published) {
             if let Some(signal) = &self.outbox_signal {

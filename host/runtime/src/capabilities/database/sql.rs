@@ -29,6 +29,18 @@ pub(crate) fn keeps_state(statement: &str) -> bool {
     !looks_read_only(statement) || [" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE"].iter().any(|l| upper.contains(l))
 }
 
+/// Whether a read can run alone, outside the unit of work's transaction, and give the same
+/// result: it takes no row lock and no lock or setting scoped to the transaction. Under READ
+/// COMMITTED each statement sees the data committed when it starts, in a transaction or not.
+/// A statement that writes after all is refused by the read-only session and runs again
+/// inside the transaction.
+pub(crate) fn reads_alone(statement: &str) -> bool {
+    const TRANSACTION_SCOPED: [&str; 5] =
+        ["PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_XACT_LOCK", "SET_CONFIG", "TXID_CURRENT", "PG_CURRENT_XACT_ID"];
+    let upper = statement.to_ascii_uppercase();
+    !keeps_state(statement) && !TRANSACTION_SCOPED.iter().any(|name| upper.contains(name))
+}
+
 /// Whether a statement changes the session beyond its transaction, so the connection
 /// must not be reused as it is.
 pub(crate) fn changes_session(statement: &str) -> bool {
@@ -74,6 +86,18 @@ mod tests {
         assert!(changes_session("CREATE TEMP TABLE x (a int)"));
         assert!(!changes_session("CREATE TABLE x (a int)"));
         assert!(!changes_session("SELECT 1"));
+    }
+
+    #[test]
+    fn reads_that_hold_transaction_state_stay_in_the_transaction() {
+        assert!(reads_alone("SELECT * FROM stations WHERE id = $1"));
+        assert!(reads_alone("WITH x AS (SELECT 1) SELECT * FROM x"));
+        assert!(!reads_alone("SELECT * FROM stations FOR UPDATE"));
+        assert!(!reads_alone("select pg_advisory_xact_lock(42)"));
+        assert!(!reads_alone("SELECT pg_try_advisory_xact_lock($1)"));
+        assert!(!reads_alone("SELECT set_config('app.user', $1, true)"));
+        assert!(!reads_alone("SELECT txid_current()"));
+        assert!(!reads_alone("UPDATE stations SET name = $1"));
     }
 
     #[test]

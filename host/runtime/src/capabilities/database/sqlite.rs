@@ -170,22 +170,24 @@ impl Transaction for SqliteTransaction {
         }
     }
 
-    async fn enqueue(&mut self, event: &Envelope) -> Result<(), Error> {
-        let params = [
-            Value::Text(event.id.clone()),
-            Value::Text(event.event_type.clone()),
-            Value::Text(event.data.to_string()),
-            Value::Text(event.time.clone()),
-            event.correlationid.clone().map_or(Value::Null, Value::Text),
-            event.traceparent.clone().map_or(Value::Null, Value::Text),
-        ];
-        self.execute(
-            "INSERT INTO _joule_outbox (id, type, data, time, correlation_id, traceparent)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            &params,
-        )
-        .await
-        .map(drop)
+    async fn enqueue(&mut self, events: &[Envelope]) -> Result<(), Error> {
+        for event in events {
+            let params = [
+                Value::Text(event.id.clone()),
+                Value::Text(event.event_type.clone()),
+                Value::Text(event.data.to_string()),
+                Value::Text(event.time.clone()),
+                event.correlationid.clone().map_or(Value::Null, Value::Text),
+                event.traceparent.clone().map_or(Value::Null, Value::Text),
+            ];
+            self.execute(
+                "INSERT INTO _joule_outbox (id, type, data, time, correlation_id, traceparent)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                &params,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {

@@ -23,6 +23,7 @@ impl Host for EventsView<'_> {
         if data.len() > MAX_DATA_BYTES {
             return Ok(Err(Error::InvalidEvent(format!("data is {} bytes; at most {MAX_DATA_BYTES}", data.len()))));
         }
+        let data_bytes = data.len();
         let data = match serde_json::from_str(&data) {
             Ok(data) => data,
             Err(e) => return Ok(Err(Error::InvalidEvent(format!("data is not valid JSON: {e}")))),
@@ -39,8 +40,9 @@ impl Host for EventsView<'_> {
         let correlation_id = options.correlation_id.or_else(|| events.context.correlation_id.clone());
         let envelope =
             Envelope::new(id, &events.component, &event_type, data, correlation_id, events.context.traceparent.clone());
-        Ok(match self.database.enqueue(&envelope).await {
-            Ok(()) => Ok(envelope.id),
+        let id = envelope.id.clone();
+        Ok(match self.database.enqueue(envelope, data_bytes).await {
+            Ok(()) => Ok(id),
             Err(e) => Err(Error::Unavailable(format!("the outbox could not be written: {e:?}"))),
         })
     }

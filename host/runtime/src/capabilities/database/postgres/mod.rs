@@ -7,6 +7,7 @@
 //! and `SET search_path` names schemas it has no rights on.
 
 mod bind;
+mod connections;
 mod names;
 mod outbox;
 mod provision;
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Transaction};
 use crate::events::Outbox;
+use connections::Connections;
 use names::Names;
 use transaction::PgTransaction;
 
@@ -114,20 +116,26 @@ impl DatabaseBackend for PostgresBackend {
         if let Some(password) = &password {
             options = options.password(password);
         }
+        let logged_in = || format!("failed to log in as the component's role {:?}", names.role);
+        if let Some(dir) = open.migrations {
+            let migrator = super::migrations(dir).await?;
+            let migrating = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await;
+            let migrating = migrating.with_context(logged_in)?;
+            migrator.run(&migrating).await.with_context(|| super::migration_failed(dir, component))?;
+            migrating.close().await;
+        }
+        // Read-only unless a transaction says otherwise, so that a read run alone cannot write.
+        let options = options.options([("default_transaction_read_only", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(self.settings.pool_size)
             .min_connections(1)
-            // No ping before each use: BEGIN finds a dead connection and takes another.
+            // No ping before each use: the first statement finds a dead connection and takes another.
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .with_context(|| format!("failed to log in as the component's role {:?}", names.role))?;
-        if let Some(dir) = open.migrations {
-            let migrator = super::migrations(dir).await?;
-            migrator.run(&pool).await.with_context(|| super::migration_failed(dir, component))?;
-        }
-        Ok(Arc::new(PostgresDatabase { pool }))
+            .with_context(logged_in)?;
+        Ok(Arc::new(PostgresDatabase { connections: Arc::new(Connections::new(pool)) }))
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
@@ -141,12 +149,12 @@ impl DatabaseBackend for PostgresBackend {
 }
 
 struct PostgresDatabase {
-    pool: PgPool,
+    connections: Arc<Connections>,
 }
 
 impl ComponentDatabase for PostgresDatabase {
     fn begin(&self, deadline: Instant) -> Box<dyn Transaction> {
-        Box::new(PgTransaction::new(self.pool.clone(), deadline))
+        Box::new(PgTransaction::new(self.connections.clone(), deadline))
     }
 }
 

@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
+use joule_world::database::Error;
 use sqlx::Row as _;
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::{PgConnection, PgListener, PgPool};
 use tokio::sync::Notify;
+
+use super::values::map_error;
 
 use crate::events::{Envelope, Outbox, OutboxKey, Pending};
 
-/// The channel `joule_api.publish` notifies on commit.
+/// The channel `joule_api.publish_all` notifies on commit.
 const CHANNEL: &str = "joule_outbox";
 
 pub(super) struct PostgresOutbox {
@@ -25,6 +28,28 @@ impl PostgresOutbox {
         tokio::spawn(listen(admin.clone(), signal));
         Self { admin }
     }
+}
+
+/// Writes a unit of work's events to the outbox, in order, in one call on its connection.
+/// The function takes the publisher from the session's role and checks its grants.
+pub(super) async fn write(connection: &mut PgConnection, events: &[Envelope]) -> Result<(), Error> {
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
+    let times: Vec<&str> = events.iter().map(|e| e.time.as_str()).collect();
+    let correlation_ids: Vec<Option<&str>> = events.iter().map(|e| e.correlationid.as_deref()).collect();
+    let traceparents: Vec<Option<&str>> = events.iter().map(|e| e.traceparent.as_deref()).collect();
+    sqlx::query("SELECT joule_api.publish_all($1, $2, $3::jsonb[], $4::timestamptz[], $5, $6)")
+        .bind(ids)
+        .bind(types)
+        .bind(data)
+        .bind(times)
+        .bind(correlation_ids)
+        .bind(traceparents)
+        .execute(connection)
+        .await
+        .map(drop)
+        .map_err(map_error)
 }
 
 async fn listen(admin: PgPool, signal: Arc<Notify>) {

@@ -75,9 +75,14 @@ pub(super) async fn component(
         format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"),
         format!("GRANT CONNECT ON DATABASE {database} TO {role}"),
         format!("ALTER ROLE {role} IN DATABASE {database} SET search_path = {schema}"),
-        // The outbox and inbox, through the platform's functions only.
+        // The outbox and inbox, through the platform's functions only; `publish`, one event at
+        // a time, still serves replicas of an earlier release during a rolling upgrade.
         format!("GRANT USAGE ON SCHEMA joule_api TO {role}"),
         format!("GRANT EXECUTE ON FUNCTION joule_api.publish(TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT) TO {role}"),
+        format!(
+            "GRANT EXECUTE ON FUNCTION joule_api.publish_all(TEXT[], TEXT[], JSONB[], TIMESTAMPTZ[], TEXT[], TEXT[]) \
+             TO {role}"
+        ),
         format!("GRANT EXECUTE ON FUNCTION joule_api.record_delivery(TEXT) TO {role}"),
     ];
     let mut transaction = admin.begin().await?;

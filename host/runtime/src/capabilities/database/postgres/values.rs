@@ -101,7 +101,8 @@ pub(super) fn map_error(error: sqlx::Error) -> Error {
     let code = database.code().unwrap_or_default();
     match (code.get(..2).unwrap_or_default(), code.as_ref()) {
         ("23", _) => Error::ConstraintViolation(message),
-        (_, "42501") => Error::AccessDenied(message),
+        // 25006: a write in a read-only transaction.
+        (_, "42501" | "25006") => Error::AccessDenied(message),
         (_, "40001" | "40P01") => Error::Conflict(message),
         (_, "57014") => Error::Timeout,
         ("08" | "53" | "57" | "58", _) => Error::Unavailable(message),
