@@ -1,22 +1,25 @@
 //! `cargo run --release -p joule-bench`: measures Joule and prints one table.
 //!
-//! - the hello component under wrk (2 threads, 50 connections), beside the same component on
-//!   `wasmtime serve` (crates.io `wasmtime-cli` at the linked wasmtime version, pooling on,
-//!   installed under `target/bench-tools` on first run) and a native hyper hello
+//! - `hello`: the hello component under wrk (2 threads, 50 connections), beside the same
+//!   component on `wasmtime serve` (crates.io `wasmtime-cli` at the linked wasmtime version,
+//!   pooling on, installed under `target/bench-tools` on first run) and a native hyper hello
 //!   (`src/bin/native-hello.rs`), under the same load in the same run;
-//! - idle resident memory with every EV component loaded;
-//! - `GET /api/v1/stations/{id}` on SQLite and on Postgres, under the same load;
-//! - `POST /api/v1/pricing/quote` with the `ocpi` rule, and `POST /api/v1/reservations` on
-//!   Postgres, each booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
-//! - events per second from publish to the handler's commit, embedded and on RabbitMQ with
-//!   Postgres, beside a plain lapin publish and consume-and-ack loop on the same RabbitMQ;
-//! - hot swap: from a deploy call to the first request served by the new version, on the
+//! - `platform`: idle resident memory with every EV component loaded, then
+//!   `GET /api/v1/stations/{id}` and `POST /api/v1/pricing/quote` on SQLite;
+//! - `postgres`: `GET /api/v1/stations/{id}` and `POST /api/v1/reservations` on Postgres, each
+//!   reservation booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
+//! - `events`: events per second from publish to the handler's commit, embedded and on
+//!   RabbitMQ with Postgres, beside a plain lapin publish and consume-and-ack loop on the
+//!   same broker;
+//! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
-//! - the in-process cost of one invocation (criterion).
+//! - `criterion`: the in-process cost of one invocation.
 //!
-//! `--quick` measures for 3 seconds instead of 10, and fewer events. Postgres comes from
-//! `JOULE_BENCH_DATABASE_URL` and RabbitMQ from `JOULE_BENCH_AMQP_URL` (default: the local
-//! servers); a fresh database and queue namespace are created.
+//! With no section named, all of them run. `--quick` measures for 3 seconds instead of 10,
+//! and fewer events. `JOULE_BENCH_JOULE` names another `joule` binary to measure instead of
+//! this checkout's, for a before-and-after on one machine. Postgres comes from `JOULE_BENCH_DATABASE_URL` and RabbitMQ from
+//! `JOULE_BENCH_AMQP_URL` (default: the local servers); a fresh database and queue namespace
+//! are created.
 
 mod events;
 mod host;
@@ -29,13 +32,45 @@ use std::process::{Command, Stdio};
 use std::str::FromStr as _;
 
 use anyhow::{Context as _, bail};
+use clap::{Parser, ValueEnum};
 use sqlx::{ConnectOptions as _, Executor as _};
 
 use host::Host;
 
+#[derive(Parser)]
+#[command(about = "Measures Joule beside wasmtime serve, native hyper and plain lapin, and prints one table")]
+struct Args {
+    /// Measure for 3 seconds instead of 10, with fewer events and deploys.
+    #[arg(long)]
+    quick: bool,
+    /// The sections to run, in the order given; all of them when none is named.
+    #[arg(value_enum)]
+    sections: Vec<Section>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    Hello,
+    Platform,
+    Postgres,
+    Events,
+    Swap,
+    Criterion,
+}
+
+/// What every section needs: where things are, how long to measure, and the table so far.
+struct Bench {
+    root: PathBuf,
+    cargo: String,
+    target: PathBuf,
+    joule: PathBuf,
+    quick: bool,
+    duration: &'static str,
+    rows: Vec<(String, String)>,
+}
+
 fn main() -> anyhow::Result<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let duration = if quick { "3s" } else { "10s" };
+    let args = Args::parse();
     if !wrk::available() {
         bail!("wrk is needed: apt-get install wrk");
     }
@@ -43,112 +78,149 @@ fn main() -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(&cargo).current_dir(&root).args(["build", "--release", "-p", "joule", "-p", "joule-bench"]))?;
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let joule = target.join("release/joule");
-    let hello = root.join("bench/hello.toml");
-    let platform = root.join("spin.toml");
-    for manifest in [&hello, &platform] {
-        run(Command::new(&joule).arg("build").arg("-f").arg(manifest))?;
+    // Another build of joule, to set beside this one: the same sections, the same machine.
+    let joule = std::env::var_os("JOULE_BENCH_JOULE").map_or_else(|| target.join("release/joule"), PathBuf::from);
+    let duration = if args.quick { "3s" } else { "10s" };
+    let mut bench = Bench { root, cargo, target, joule, quick: args.quick, duration, rows: Vec::new() };
+    let sections = if args.sections.is_empty() { Section::value_variants().to_vec() } else { args.sections };
+    for section in sections {
+        match section {
+            Section::Hello => bench.hello()?,
+            Section::Platform => bench.platform()?,
+            Section::Postgres => bench.postgres()?,
+            Section::Events => bench.events()?,
+            Section::Swap => bench.swap()?,
+            Section::Criterion => bench.criterion()?,
+        }
     }
-
-    let mut rows = Vec::new();
-    let events_manifest = root.join("tests/manifests/events.toml");
-    run(Command::new(&joule).arg("build").arg("-f").arg(&events_manifest))?;
-    let host = Host::start(&joule, &hello, &[])?;
-    let on_joule = wrk::measure(&host.url("/hello"), duration)?;
-    drop(host);
-    let wasmtime = wasmtime_serve::install(&cargo, &target.join("bench-tools"))?;
-    let serve = wasmtime_serve::Serve::start(&wasmtime, &root.join("tests/guests/target/wasm32-wasip2/release/hello.wasm"))?;
-    let on_wasmtime = wrk::measure(&format!("http://{}/hello", serve.address), duration)?;
-    drop(serve);
-    let native = native_hello(&target, duration)?;
-    rows.push((format!("hello component, wrk -t2 -c50 -d{duration}"), on_joule.summary()));
-    rows.push(("same component on wasmtime serve (pooling), same load".into(), on_wasmtime.summary()));
-    rows.push((
-        "hello component: Joule / wasmtime serve".into(),
-        format!("{:.2}x", on_joule.requests_per_second / on_wasmtime.requests_per_second),
-    ));
-    rows.push(("native hyper hello, same load".into(), native.summary()));
-    rows.push((
-        "hello component / native hyper".into(),
-        format!("{:.0}%", 100.0 * on_joule.requests_per_second / native.requests_per_second),
-    ));
-
-    let host = Host::start(&joule, &platform, &[])?;
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    rows.push(("idle resident memory, EV platform (all components loaded, embedded)".into(), format!("{:.1} MiB", host.resident_kib()? as f64 / 1024.0)));
-    let url = station_url(&host)?;
-    rows.push(("GET /api/v1/stations/{id}, SQLite".into(), wrk::measure(&url, duration)?.summary()));
-
-    let quote = root.join("bench/wrk/quote.lua");
-    let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), duration, Some(&quote), &[])?;
-    rows.push(("POST /api/v1/pricing/quote, ocpi rule, worked example".into(), format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99)));
-    drop(host);
-
-    let database_url = fresh_database()?;
-    let host = Host::start(&joule, &platform, &[("DATABASE_URL", database_url)])?;
-    let url = station_url(&host)?;
-    rows.push(("GET /api/v1/stations/{id}, Postgres".into(), wrk::measure(&url, duration)?.summary()));
-    let station = url.rsplit('/').next().context("a station URL")?.to_string();
-    let reserve = root.join("bench/wrk/reserve.lua");
-    // The reservations component learns of the station from its event.
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let load = wrk::measure_script(&host.url("/api/v1/reservations"), duration, Some(&reserve), &[&station, "20"])?;
-    rows.push(("POST /api/v1/reservations, Postgres, 20 connectors".into(), load.summary()));
-    drop(host);
-
-    let total = if quick { 2_000 } else { 10_000 };
-    let host = Host::start(&joule, &events_manifest, &[])?;
-    let embedded = events::pipeline(&host, total)?;
-    drop(host);
-    rows.push((format!("events end to end, embedded ({total} events)"), format!("{embedded:.0} events/s")));
-    let amqp_url = std::env::var("JOULE_BENCH_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let namespace = format!("jbench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let env = [
-        ("DATABASE_URL", fresh_database()?),
-        ("AMQP_URL", amqp_url.clone()),
-        ("JOULE_QUEUE_NAMESPACE", namespace.clone()),
-        ("JOULE_EVENTS_EXCHANGE", format!("{namespace}.events")),
-    ];
-    let host = Host::start(&joule, &events_manifest, &env)?;
-    let rabbit = events::pipeline(&host, total)?;
-    drop(host);
-    events::delete_namespace(&amqp_url, &namespace)?;
-    let plain = events::plain_lapin(&amqp_url, total)?;
-    rows.push((format!("events end to end, RabbitMQ + Postgres ({total} events)"), format!("{rabbit:.0} events/s")));
-    rows.push(("plain lapin publish + consume-and-ack, same RabbitMQ".into(), format!("{plain:.0} messages/s")));
-    rows.push(("events on RabbitMQ / plain lapin".into(), format!("{:.0}%", 100.0 * rabbit / plain)));
-
-    let guests = root.join("tests/manifests/guests.toml");
-    run(Command::new(&joule).arg("build").arg("-f").arg(&guests))?;
-    let (v1, v2) = swap::guest_versions(&root)?;
-    let shared = [("DATABASE_URL", fresh_database()?), ("JOULE_VARIABLE_API_TOKEN", "bench".to_string())];
-    let a = Host::start(&joule, &guests, &shared)?;
-    let b = Host::start(&joule, &guests, &shared)?;
-    let rounds = if quick { 4 } else { 10 };
-    let cold = swap::measure(&a, &b, &v1, &v2, rounds, true)?;
-    let cached = swap::measure(&a, &b, &v1, &v2, rounds, false)?;
-    drop((a, b));
-    rows.push((format!("hot swap, cold compile ({rounds} deploys)"), cold.summary()));
-    rows.push((format!("hot swap, cached compile ({rounds} deploys)"), cached.summary()));
-
-    let criterion = Command::new(&cargo)
-        .current_dir(&root)
-        .args(["bench", "-p", "joule-bench", "--bench", "invocation", "--", "--output-format", "bencher"])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("failed to run cargo bench")?;
-    if !criterion.status.success() {
-        bail!("the invocation benchmark failed");
-    }
-    for (name, nanos) in bencher_lines(&String::from_utf8_lossy(&criterion.stdout)) {
-        rows.push((format!("{name} (criterion, per invocation)"), format!("{:.1} µs", nanos / 1000.0)));
-    }
-
     println!("\n| measure | result |\n|---|---|");
-    for (measure, result) in rows {
+    for (measure, result) in &bench.rows {
         println!("| {measure} | {result} |");
     }
     Ok(())
+}
+
+impl Bench {
+    fn row(&mut self, measure: impl Into<String>, result: impl Into<String>) {
+        self.rows.push((measure.into(), result.into()));
+    }
+
+    /// Builds the components `manifest` lists, and returns its path.
+    fn manifest(&self, relative: &str) -> anyhow::Result<PathBuf> {
+        let manifest = self.root.join(relative);
+        run(Command::new(&self.joule).arg("build").arg("-f").arg(&manifest))?;
+        Ok(manifest)
+    }
+
+    fn hello(&mut self) -> anyhow::Result<()> {
+        let duration = self.duration;
+        let host = Host::start(&self.joule, &self.manifest("bench/hello.toml")?, &[])?;
+        let on_joule = wrk::measure(&host.url("/hello"), duration)?;
+        drop(host);
+        let wasmtime = wasmtime_serve::install(&self.cargo, &self.target.join("bench-tools"))?;
+        let wasm = self.root.join("tests/guests/target/wasm32-wasip2/release/hello.wasm");
+        let serve = wasmtime_serve::Serve::start(&wasmtime, &wasm)?;
+        let on_wasmtime = wrk::measure(&format!("http://{}/hello", serve.address), duration)?;
+        drop(serve);
+        let native = native_hello(&self.target, duration)?;
+        self.row(format!("hello component, wrk -t2 -c50 -d{duration}"), on_joule.summary());
+        self.row("same component on wasmtime serve (pooling), same load", on_wasmtime.summary());
+        let ratio = on_joule.requests_per_second / on_wasmtime.requests_per_second;
+        self.row("hello component: Joule / wasmtime serve", format!("{ratio:.2}x"));
+        self.row("native hyper hello, same load", native.summary());
+        let share = 100.0 * on_joule.requests_per_second / native.requests_per_second;
+        self.row("hello component / native hyper", format!("{share:.0}%"));
+        Ok(())
+    }
+
+    fn platform(&mut self) -> anyhow::Result<()> {
+        let host = Host::start(&self.joule, &self.manifest("spin.toml")?, &[])?;
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let resident = host.resident_kib()? as f64 / 1024.0;
+        self.row("idle resident memory, EV platform (all components loaded, embedded)", format!("{resident:.1} MiB"));
+        let url = station_url(&host)?;
+        self.row("GET /api/v1/stations/{id}, SQLite", wrk::measure(&url, self.duration)?.summary());
+        let quote = self.root.join("bench/wrk/quote.lua");
+        let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), self.duration, Some(&quote), &[])?;
+        let summary = format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99);
+        self.row("POST /api/v1/pricing/quote, ocpi rule, worked example", summary);
+        Ok(())
+    }
+
+    fn postgres(&mut self) -> anyhow::Result<()> {
+        let platform = self.manifest("spin.toml")?;
+        let host = Host::start(&self.joule, &platform, &[("DATABASE_URL", fresh_database()?)])?;
+        let url = station_url(&host)?;
+        self.row("GET /api/v1/stations/{id}, Postgres", wrk::measure(&url, self.duration)?.summary());
+        let station = url.rsplit('/').next().context("a station URL")?.to_string();
+        let reserve = self.root.join("bench/wrk/reserve.lua");
+        // The reservations component learns of the station from its event.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let reservations = host.url("/api/v1/reservations");
+        let load = wrk::measure_script(&reservations, self.duration, Some(&reserve), &[&station, "20"])?;
+        self.row("POST /api/v1/reservations, Postgres, 20 connectors", load.summary());
+        Ok(())
+    }
+
+    fn events(&mut self) -> anyhow::Result<()> {
+        let manifest = self.manifest("tests/manifests/events.toml")?;
+        let total = if self.quick { 2_000 } else { 10_000 };
+        let host = Host::start(&self.joule, &manifest, &[])?;
+        let embedded = events::pipeline(&host, total)?;
+        drop(host);
+        self.row(format!("events end to end, embedded ({total} events)"), format!("{embedded:.0} events/s"));
+        let amqp_url =
+            std::env::var("JOULE_BENCH_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        let namespace = format!("jbench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let env = [
+            ("DATABASE_URL", fresh_database()?),
+            ("AMQP_URL", amqp_url.clone()),
+            ("JOULE_QUEUE_NAMESPACE", namespace.clone()),
+            ("JOULE_EVENTS_EXCHANGE", format!("{namespace}.events")),
+        ];
+        let host = Host::start(&self.joule, &manifest, &env)?;
+        let rabbit = events::pipeline(&host, total)?;
+        drop(host);
+        events::delete_namespace(&amqp_url, &namespace)?;
+        let plain = events::plain_lapin(&amqp_url, total)?;
+        self.row(format!("events end to end, RabbitMQ + Postgres ({total} events)"), format!("{rabbit:.0} events/s"));
+        self.row("plain lapin publish + consume-and-ack, same RabbitMQ", format!("{plain:.0} messages/s"));
+        self.row("events on RabbitMQ / plain lapin", format!("{:.0}%", 100.0 * rabbit / plain));
+        Ok(())
+    }
+
+    fn swap(&mut self) -> anyhow::Result<()> {
+        let guests = self.manifest("tests/manifests/guests.toml")?;
+        let (v1, v2) = swap::guest_versions(&self.root)?;
+        let shared = [("DATABASE_URL", fresh_database()?), ("JOULE_VARIABLE_API_TOKEN", "bench".to_string())];
+        let a = Host::start(&self.joule, &guests, &shared)?;
+        let b = Host::start(&self.joule, &guests, &shared)?;
+        let rounds = if self.quick { 4 } else { 10 };
+        let cold = swap::measure(&a, &b, &v1, &v2, rounds, true)?;
+        let cached = swap::measure(&a, &b, &v1, &v2, rounds, false)?;
+        drop((a, b));
+        self.row(format!("hot swap, cold compile ({rounds} deploys)"), cold.summary());
+        self.row(format!("hot swap, cached compile ({rounds} deploys)"), cached.summary());
+        Ok(())
+    }
+
+    fn criterion(&mut self) -> anyhow::Result<()> {
+        // The benchmark loads the hello component's manifest itself.
+        self.manifest("bench/hello.toml")?;
+        let criterion = Command::new(&self.cargo)
+            .current_dir(&self.root)
+            .args(["bench", "-p", "joule-bench", "--bench", "invocation", "--", "--output-format", "bencher"])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("failed to run cargo bench")?;
+        if !criterion.status.success() {
+            bail!("the invocation benchmark failed");
+        }
+        for (name, nanos) in bencher_lines(&String::from_utf8_lossy(&criterion.stdout)) {
+            self.row(format!("{name} (criterion, per invocation)"), format!("{:.1} µs", nanos / 1000.0));
+        }
+        Ok(())
+    }
 }
 
 /// Loads the native hyper hello, built beside this binary, as the hello component is loaded.
