@@ -170,14 +170,22 @@ impl DatabaseState {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let database = self.database()?.clone();
-        let deadline = self.deadline;
-        let transaction = self.transaction.get_or_insert_with(|| database.begin(deadline));
-        transaction.enqueue(&self.pending).await?;
-        self.pending.clear();
-        self.pending_bytes = 0;
-        self.published = true;
-        Ok(())
+        let events = std::mem::take(&mut self.pending);
+        let written = match self.transaction() {
+            Ok(transaction) => transaction.enqueue(&events).await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => {
+                self.pending_bytes = 0;
+                self.published = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.pending = events;
+                Err(e)
+            }
+        }
     }
 
     /// Records the event this invocation handles; false when it was handled before.

@@ -3,8 +3,9 @@
 //! sqlx tests every connection handed back to its pool with a round trip. A transaction that
 //! ended cleanly has just proved its connection, so the connection is kept checked out, on a
 //! stack of idle ones, and the next transaction takes it from there: one round trip fewer per
-//! invocation. A connection that died while on the stack fails at `BEGIN` and is replaced
-//! there; one idle longer than the pool's idle timeout goes back to the pool, which closes it.
+//! invocation. A connection that died while on the stack fails at its first statement
+//! (`BEGIN` or a read run alone) and is replaced there; one idle longer than the pool's idle
+//! timeout goes back to the pool, which closes it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -39,7 +39,6 @@ pub(super) struct PgTransaction {
 
 /// The invocation's connection, and how far its transaction has come.
 struct Open {
-    connections: Arc<Connections>,
     /// `None` once handed back.
     connection: Option<Lease>,
     /// Whether `BEGIN` was sent; before it, each read runs alone.
@@ -57,7 +56,7 @@ impl Open {
 
     /// Ends the transaction, if one began, with `COMMIT` or `ROLLBACK`, and keeps the
     /// connection for the next invocation only if its session is as the pool gave it.
-    async fn end(mut self, statement: &str) -> Result<(), Error> {
+    async fn end(mut self, statement: &str, connections: &Connections) -> Result<(), Error> {
         let result = match self.in_transaction {
             true => self.connection().execute(statement).await.map(drop).map_err(map_error),
             false => Ok(()),
@@ -66,7 +65,7 @@ impl Open {
         if result.is_err() || self.session_changed {
             lease.connection.close_on_drop();
         } else {
-            self.connections.release(lease);
+            connections.release(lease);
         }
         result
     }
@@ -96,7 +95,6 @@ impl PgTransaction {
             // Held by `Open` before anything is sent: if this future is dropped mid-statement,
             // the connection is closed rather than handed to another invocation.
             self.open = Some(Open {
-                connections: self.connections.clone(),
                 connection: Some(lease),
                 in_transaction: false,
                 written: false,
@@ -214,7 +212,7 @@ impl PgTransaction {
             let open = self.open.as_mut().expect("a savepoint lives in an open transaction");
             open.connection().execute("ROLLBACK TO SAVEPOINT joule_statement").await.map_err(map_error)?;
         } else if let Some(open) = self.open.take() {
-            open.end("ROLLBACK").await?;
+            open.end("ROLLBACK", &self.connections).await?;
         }
         Ok(())
     }
@@ -243,14 +241,14 @@ impl Transaction for PgTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), Error> {
         match self.open.take() {
             None => Ok(()),
-            Some(open) => open.end("COMMIT").await,
+            Some(open) => open.end("COMMIT", &self.connections).await,
         }
     }
 
     async fn rollback(mut self: Box<Self>) -> Result<(), Error> {
         match self.open.take() {
             None => Ok(()),
-            Some(open) => open.end("ROLLBACK").await,
+            Some(open) => open.end("ROLLBACK", &self.connections).await,
         }
     }
 
