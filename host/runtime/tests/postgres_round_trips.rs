@@ -1,7 +1,8 @@
 //! How the Postgres backend saves round trips without weakening the unit of work, against a
 //! real Postgres: reads before the first write run alone, without `BEGIN` and `COMMIT`; a read
 //! that writes, or takes a transaction-scoped lock, still belongs to the unit of work; and a
-//! connection goes straight from one invocation to the next without sqlx's release ping.
+//! connection goes straight from one invocation to the next without sqlx's release ping; a
+//! handler's inbox record goes with its `BEGIN`.
 
 mod support;
 
@@ -117,4 +118,33 @@ async fn invocations_beyond_the_pool_size_take_turns_and_all_finish() {
         worker.await.unwrap();
     }
     assert_eq!(counter(&db).await, 160);
+}
+
+#[tokio::test]
+async fn a_delivery_is_recorded_as_the_transaction_begins_and_survives_a_failed_statement() {
+    let Some((db, _migrations)) = open("inbox", 10).await else { return };
+    // The id goes into the batch as a literal: quotes and SQL in it stay data.
+    let id = "evt-1'); DROP TABLE counters; --";
+    let mut tx = db.begin(soon());
+    assert!(tx.record_delivery(id).await.unwrap(), "first delivery");
+    let duplicate_key = tx.execute("INSERT INTO counters VALUES ('a', 1)", &[]).await;
+    assert!(duplicate_key.is_err(), "counter a already exists");
+    tx.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(counter(&db).await, 1, "the handler's write after the failed statement committed");
+
+    let mut again = db.begin(soon());
+    assert!(!again.record_delivery(id).await.unwrap(), "the committed record marks a redelivery");
+    again.rollback().await.unwrap();
+
+    let mut rolled_back = db.begin(soon());
+    assert!(rolled_back.record_delivery("evt-2").await.unwrap());
+    rolled_back.rollback().await.unwrap();
+    // Recorded inside a transaction that already began: the same answer, the same unit of work.
+    let mut later = db.begin(soon());
+    later.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+    assert!(later.record_delivery("evt-2").await.unwrap(), "a rolled-back record is gone");
+    assert!(!later.record_delivery("evt-2").await.unwrap(), "and once recorded, it is there");
+    later.commit().await.unwrap();
+    assert_eq!(counter(&db).await, 2);
 }

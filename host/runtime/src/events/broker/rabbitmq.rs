@@ -3,6 +3,7 @@
 //! dead-letter queue. Every publish is persistent and waits for the broker's confirm.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -185,13 +186,13 @@ impl Broker for RabbitBroker {
         // Retries and dead letters are published on a confirm channel of their own.
         let settler = self.channel().await?;
         settler.confirm_select(ConfirmSelectOptions::default()).await?;
-        let retry_queues = queue.retry_delays.iter().map(|d| (*d, retry_queue(&queue.name, *d))).collect();
+        let retry_queues = Arc::new(queue.retry_delays.iter().map(|d| (*d, retry_queue(&queue.name, *d))).collect());
         Ok(Box::new(RabbitDeliveries {
             consumer,
             _channel: channel,
             settler,
             retry_queues,
-            dead_letters: queue.dead_letter_queue(),
+            dead_letters: queue.dead_letter_queue().into(),
         }))
     }
 
@@ -205,8 +206,9 @@ struct RabbitDeliveries {
     consumer: lapin::Consumer,
     _channel: Channel,
     settler: Channel,
-    retry_queues: BTreeMap<Duration, String>,
-    dead_letters: String,
+    // Shared with each delivery's settle, which needs them only when it retries or fails.
+    retry_queues: Arc<BTreeMap<Duration, String>>,
+    dead_letters: Arc<str>,
 }
 
 fn header_u32(properties: &BasicProperties, name: &str) -> Option<u32> {
@@ -247,8 +249,8 @@ impl Deliveries for RabbitDeliveries {
 struct RabbitSettle {
     delivery: lapin::message::Delivery,
     settler: Channel,
-    retry_queues: BTreeMap<Duration, String>,
-    dead_letters: String,
+    retry_queues: Arc<BTreeMap<Duration, String>>,
+    dead_letters: Arc<str>,
 }
 
 impl RabbitSettle {

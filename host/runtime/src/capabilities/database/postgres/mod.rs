@@ -112,6 +112,8 @@ impl DatabaseBackend for PostgresBackend {
             .options([
                 ("search_path", names.schema.clone()),
                 ("statement_timeout", open.timeout.as_millis().to_string()),
+                // The inbox's batch quotes the event id as a literal, which relies on it.
+                ("standard_conforming_strings", "on".to_string()),
             ]);
         if let Some(password) = &password {
             options = options.password(password);

@@ -22,7 +22,8 @@ use async_trait::async_trait;
 use joule_world::database::{Error, RowSet, Value};
 use sqlx::Executor as _;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::Postgres;
+use sqlx::Row as _;
+use sqlx::postgres::{PgRow, Postgres};
 
 use super::connections::{Connections, Lease};
 use super::outbox;
@@ -45,6 +46,8 @@ struct Open {
     in_transaction: bool,
     /// Whether a statement changed data or took locks that a restart would lose.
     written: bool,
+    /// Whether a savepoint was set, in an earlier round trip, for the next statement.
+    savepoint_set: bool,
     /// Whether the session outlives the transaction in a changed state.
     session_changed: bool,
 }
@@ -98,6 +101,7 @@ impl PgTransaction {
                 connection: Some(lease),
                 in_transaction: false,
                 written: false,
+                savepoint_set: false,
                 session_changed: false,
             });
         }
@@ -105,17 +109,23 @@ impl PgTransaction {
     }
 
     async fn begin(&mut self) -> Result<&mut Open, Error> {
+        if !self.open.as_ref().is_some_and(|open| open.in_transaction) {
+            self.start("BEGIN READ WRITE").await?;
+        }
+        Ok(self.open.as_mut().expect("just begun"))
+    }
+
+    /// Sends `batch`, statements that begin the transaction, in one round trip; returns the
+    /// rows they produced.
+    async fn start(&mut self, batch: &str) -> Result<Vec<PgRow>, Error> {
         // Each idle connection may have died; past that, the error stands.
         let mut attempts = self.connections.capacity() + 1;
         loop {
             let open = self.connect().await?;
-            if open.in_transaction {
-                break;
-            }
-            match open.connection().execute("BEGIN READ WRITE").await {
-                Ok(_) => {
+            match open.connection().fetch_all(batch).await {
+                Ok(rows) => {
                     open.in_transaction = true;
-                    break;
+                    return Ok(rows);
                 }
                 Err(error) => {
                     // Dropping `Open` closes the connection.
@@ -130,7 +140,6 @@ impl PgTransaction {
                 }
             }
         }
-        Ok(self.open.as_mut().expect("just begun"))
     }
 
     /// Runs a statement on the platform's behalf that writes, whatever its first keyword says.
@@ -199,7 +208,7 @@ impl PgTransaction {
     async fn prepare_statement(&mut self) -> Result<bool, Error> {
         let open = self.begin().await?;
         let savepoint = open.written;
-        if savepoint {
+        if savepoint && !std::mem::take(&mut open.savepoint_set) {
             open.connection().execute("SAVEPOINT joule_statement").await.map_err(map_error)?;
         }
         Ok(savepoint)
@@ -216,6 +225,13 @@ impl PgTransaction {
         }
         Ok(())
     }
+}
+
+const RECORD_DELIVERY: &str = "SELECT joule_api.record_delivery($1)";
+
+/// `text` as an SQL string literal, for a session with `standard_conforming_strings` on.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Whether the connection itself failed: it broke, or the server ended the session
@@ -268,8 +284,24 @@ impl Transaction for PgTransaction {
     }
 
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
-        let params = [Value::Text(event_id.to_string())];
-        let rows = self.run_platform("SELECT joule_api.record_delivery($1) AS first", &params, true).await?.into_rows();
-        Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true)))
+        if self.open.as_ref().is_some_and(|open| open.in_transaction) {
+            let params = [Value::Text(event_id.to_string())];
+            let rows = self.run_platform(RECORD_DELIVERY, &params, true).await?.into_rows();
+            return Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true)));
+        }
+        // The usual case, a handler's first statement: the transaction's start, the inbox
+        // record and the savepoint its first statement needs go in one round trip. A batch
+        // takes no parameters, hence the literal; the session keeps standard-conforming
+        // strings, in which doubling quotes is the whole escape.
+        let batch = format!(
+            "BEGIN READ WRITE; SELECT joule_api.record_delivery({}); SAVEPOINT joule_statement",
+            quoted(event_id)
+        );
+        let rows = self.start(&batch).await?;
+        let open = self.open.as_mut().expect("just begun");
+        open.written = true;
+        open.savepoint_set = true;
+        let first = rows.first().ok_or_else(|| Error::Unavailable("the inbox answered without a row".into()))?;
+        first.try_get::<bool, _>(0).map_err(map_error)
     }
 }
