@@ -123,11 +123,31 @@ pub fn plain_lapin(url: &str, total: usize) -> anyhow::Result<f64> {
     })
 }
 
-/// Removes the queues and exchange a benchmark host declared under `namespace`.
-pub fn delete_namespace(url: &str, namespace: &str) -> anyhow::Result<()> {
+/// Removes the queues, exchange and keys a benchmark host made under `namespace`.
+pub fn delete_namespace(amqp_url: &str, redis_url: &str, namespace: &str) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        let redis = redis::Client::open(redis_url).context("JOULE_BENCH_REDIS_URL")?;
+        let mut redis = redis.get_multiplexed_async_connection().await.context("connect to Redis")?;
+        let mut cursor = 0_u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{namespace}:*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut redis)
+                .await?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(&keys).query_async::<()>(&mut redis).await?;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let connection = Connection::connect(amqp_url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
         let queue = format!("{namespace}.joule-events.recorder");
         for name in [format!("{queue}.dlq"), format!("{queue}.retry.200ms"), format!("{queue}.retry.400ms"), queue] {

@@ -9,17 +9,18 @@
 //! - `postgres`: `GET /api/v1/stations/{id}` and `POST /api/v1/reservations` on Postgres, each
 //!   reservation booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
 //! - `events`: events per second from publish to the handler's commit, embedded and on
-//!   RabbitMQ with Postgres, beside a plain lapin publish and consume-and-ack loop on the
-//!   same broker;
+//!   RabbitMQ, Postgres and Redis, beside a plain lapin publish and consume-and-ack loop on
+//!   the same broker;
 //! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
 //! - `criterion`: the in-process cost of one invocation.
 //!
 //! With no section named, all of them run. `--quick` measures for 3 seconds instead of 10,
 //! and fewer events. `JOULE_BENCH_JOULE` names another `joule` binary to measure instead of
-//! this checkout's, for a before-and-after on one machine. Postgres comes from `JOULE_BENCH_DATABASE_URL` and RabbitMQ from
-//! `JOULE_BENCH_AMQP_URL` (default: the local servers); a fresh database and queue namespace
-//! are created.
+//! this checkout's, for a before-and-after on one machine. Postgres comes from
+//! `JOULE_BENCH_DATABASE_URL`, RabbitMQ from `JOULE_BENCH_AMQP_URL` and Redis from
+//! `JOULE_BENCH_REDIS_URL` (default: the local servers); a fresh database, queue namespace and
+//! key prefix are created.
 
 mod events;
 mod host;
@@ -172,18 +173,23 @@ impl Bench {
         let amqp_url =
             std::env::var("JOULE_BENCH_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
         let namespace = format!("jbench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let redis_url = std::env::var("JOULE_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        // The services a production deployment runs with: the recorder's key-value writes
+        // go to Redis, not to the embedded store.
         let env = [
             ("DATABASE_URL", fresh_database()?),
             ("AMQP_URL", amqp_url.clone()),
+            ("REDIS_URL", redis_url.clone()),
+            ("JOULE_REDIS_PREFIX", namespace.clone()),
             ("JOULE_QUEUE_NAMESPACE", namespace.clone()),
             ("JOULE_EVENTS_EXCHANGE", format!("{namespace}.events")),
         ];
         let host = Host::start(&self.joule, &manifest, &env)?;
         let rabbit = events::pipeline(&host, total)?;
         drop(host);
-        events::delete_namespace(&amqp_url, &namespace)?;
+        events::delete_namespace(&amqp_url, &redis_url, &namespace)?;
         let plain = events::plain_lapin(&amqp_url, total)?;
-        self.row(format!("events end to end, RabbitMQ + Postgres ({total} events)"), format!("{rabbit:.0} events/s"));
+        self.row(format!("events end to end, RabbitMQ + Postgres + Redis ({total} events)"), format!("{rabbit:.0} events/s"));
         self.row("plain lapin publish + consume-and-ack, same RabbitMQ", format!("{plain:.0} messages/s"));
         self.row("events on RabbitMQ / plain lapin", format!("{:.0}%", 100.0 * rabbit / plain));
         Ok(())
