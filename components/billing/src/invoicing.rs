@@ -115,7 +115,7 @@ fn invoice(event: &Event) -> Result<(), HandlerError> {
         .collect();
     let total_excl_vat = total(&breakdown.total_excl_vat)?;
     let total_incl_vat = breakdown.total_incl_vat.as_deref().map(total).transpose()?;
-    let (id, now) = (Uuid::now_v7(), Utc::now());
+    let (id, now) = (joule_sdk::ids::time_ordered(), Utc::now());
     db::execute(
         "INSERT INTO invoices (id, session_id, driver_id, currency, lines, total_excl_vat, total_incl_vat, status,
                                tariff_id, tariff_version, rule, rule_version, created_at)

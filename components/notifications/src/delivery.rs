@@ -5,7 +5,6 @@ use chrono::Utc;
 use joule_sdk::db;
 use joule_sdk::events::{Event, Handler, HandlerError};
 use joule_sdk::templates::{self, Message};
-use uuid::Uuid;
 
 /// The notification-template component that serves an event type.
 pub fn template_for(event_type: &str) -> Option<&'static str> {
@@ -44,7 +43,7 @@ impl Handler for Delivery {
             "INSERT INTO notifications (id, recipient, channel, subject, body, event_id, event_type, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
             &[
-                &Uuid::now_v7(),
+                &joule_sdk::ids::time_ordered(),
                 &message.recipient,
                 &message.channel,
                 &message.subject,

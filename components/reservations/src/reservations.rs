@@ -79,7 +79,7 @@ pub fn create(request: Request, _: Params) -> Result {
         return Err(ApiError::conflict("reservation_conflict", "the connector is already reserved for part of that time")
             .with_details(json!({ "conflictingReservationId": other })));
     }
-    let id = Uuid::now_v7();
+    let id = joule_sdk::ids::time_ordered();
     db::execute(
         "INSERT INTO reservations (id, station_id, connector_id, driver_id, starts_at, ends_at, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $7)",

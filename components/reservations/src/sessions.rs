@@ -135,7 +135,7 @@ pub fn start(request: Request, _: Params) -> Result {
         })?),
         None => None,
     };
-    let id = Uuid::now_v7();
+    let id = joule_sdk::ids::time_ordered();
     db::execute(
         "INSERT INTO sessions (id, station_id, connector_id, driver_id, reservation_id, status, meter_start_wh, started_at,
                                time_zone, tariff_id, tariff_version, rule, rule_version)

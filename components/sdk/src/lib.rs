@@ -7,13 +7,15 @@
 //!   components that handle them;
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
-//! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination.
+//! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
+//! - [`ids`]: time-ordered ids.
 //!
 //! HTTP itself comes from spin-sdk (`#[http_component]`, `Router`).
 
 pub mod api;
 pub mod db;
 pub mod events;
+pub mod ids;
 pub mod kv;
 pub mod pricing;
 pub mod templates;

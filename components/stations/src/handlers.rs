@@ -16,7 +16,7 @@ pub fn create(request: Request, _: Params) -> Result {
     let new = input::new_station(&api::read_json(&request)?)?;
     let now = Utc::now();
     let station = Station {
-        id: Uuid::now_v7(),
+        id: joule_sdk::ids::time_ordered(),
         name: new.name,
         location: new.location,
         address: new.address,

@@ -13,7 +13,7 @@ type Result<T = Response> = std::result::Result<T, ApiError>;
 
 pub fn create(request: Request, _: Params) -> Result {
     let mut tariff = validate::tariff(&api::read_json(&request)?)?;
-    let (id, created_at) = (Uuid::now_v7(), Utc::now());
+    let (id, created_at) = (joule_sdk::ids::time_ordered(), Utc::now());
     tariff["id"] = json!(id);
     tariff["version"] = json!(1);
     tariff["createdAt"] = json!(api::time(created_at));
