@@ -4,13 +4,14 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use futures::StreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
     QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
+use redis::AsyncCommands as _;
 
 use crate::host::Host;
 
@@ -129,23 +130,9 @@ pub fn delete_namespace(amqp_url: &str, redis_url: &str, namespace: &str) -> any
     runtime.block_on(async {
         let redis = redis::Client::open(redis_url).context("JOULE_BENCH_REDIS_URL")?;
         let mut redis = redis.get_multiplexed_async_connection().await.context("connect to Redis")?;
-        let mut cursor = 0_u64;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{namespace}:*"))
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut redis)
-                .await?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(&keys).query_async::<()>(&mut redis).await?;
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
+        let keys: Vec<String> = redis.scan_match(format!("{namespace}:*")).await?.try_collect().await?;
+        for batch in keys.chunks(1000) {
+            redis.del::<_, ()>(batch).await?;
         }
         let connection = Connection::connect(amqp_url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
