@@ -140,22 +140,19 @@ impl Shared {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let host = parts
-            .uri
-            .authority()
-            .map(|a| a.to_string())
-            .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
-            .unwrap_or_else(|| local.to_string());
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let full_url = format!("http://{host}{path_and_query}");
-        let Ok(uri) = full_url.parse() else {
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let full_url = Bytes::from(match (parts.uri.authority(), host) {
+            (Some(authority), _) => format!("http://{authority}{path_and_query}"),
+            (None, Some(host)) => format!("http://{host}{path_and_query}"),
+            (None, None) => format!("http://{local}{path_and_query}"),
+        });
+        // The URI and the spin-full-url header share the one buffer.
+        let Ok(uri) = http::Uri::from_maybe_shared(full_url.clone()) else {
             return response::error(StatusCode::BAD_REQUEST, "bad_request", "the request URL is not valid");
         };
-        let base = &self.runtime.manifest().application.http_base;
-        spin_headers::insert(
-            &mut parts.headers,
-            &spin_headers::RequestInfo { full_url: &full_url, base, client, matched: &matched },
-        );
+        let full_url = HeaderValue::from_maybe_shared(full_url).ok();
+        spin_headers::insert(&mut parts.headers, spin_headers::RequestInfo { full_url, client, matched: &matched });
         parts.uri = uri;
         let context = invocation_context(&parts.headers);
         let correlation_id = context.correlation_id.clone();

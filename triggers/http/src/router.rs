@@ -5,6 +5,8 @@ use std::cmp::Reverse;
 
 use joule_runtime::manifest::{Manifest, ManifestError};
 
+use crate::spin_headers::RouteHeaders;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
@@ -13,11 +15,10 @@ enum Segment {
 
 #[derive(Debug, Clone)]
 pub struct Route {
-    /// The pattern as the manifest wrote it, without the base path.
-    pub raw: String,
     /// The pattern including the base path, as `spin-matched-route` reports it.
     pub full: String,
     pub component: String,
+    pub spin_headers: RouteHeaders,
     segments: Vec<Segment>,
     wildcard: bool,
 }
@@ -47,7 +48,8 @@ pub struct Router {
 impl Router {
     /// Builds the router from the manifest's `[[trigger.http]]` entries.
     pub fn new(manifest: &Manifest) -> Result<Self, ManifestError> {
-        let base = manifest.application.http_base.trim_end_matches('/');
+        let base_path = &manifest.application.http_base;
+        let base = base_path.trim_end_matches('/');
         let mut routes: Vec<Route> = Vec::new();
         for trigger in &manifest.http_triggers {
             let Some(raw) = &trigger.route else { continue };
@@ -60,7 +62,9 @@ impl Router {
                     twin.component
                 )));
             }
-            routes.push(Route { raw: raw.clone(), full, component: trigger.component.clone(), segments, wildcard });
+            let spin_headers = RouteHeaders::new(raw, &full, base_path);
+            let component = trigger.component.clone();
+            routes.push(Route { full, component, spin_headers, segments, wildcard });
         }
         // Highest precedence first, so the first match is the winner.
         routes.sort_by_key(|route| Reverse(route.rank()));
@@ -132,6 +136,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::spin_headers;
 
     fn router(routes: &[(&str, &str)], base: &str) -> Result<Router, ManifestError> {
         let mut text = format!(
@@ -186,11 +191,19 @@ mod tests {
 
     #[test]
     fn routes_are_mounted_under_the_base() {
-        let router = router(&[("/hello", "a")], "/base/").unwrap();
+        let router = router(&[("/hello/...", "a")], "/base/").unwrap();
         assert!(router.find("/hello").is_none());
-        let found = router.find("/base/hello").unwrap();
-        assert_eq!(found.route.full, "/base/hello");
-        assert_eq!(found.route.raw, "/hello");
+        let found = router.find("/base/hello/x").unwrap();
+        assert_eq!(found.route.full, "/base/hello/...");
+        let mut headers = http::HeaderMap::new();
+        let client = "127.0.0.1:9".parse().unwrap();
+        spin_headers::insert(&mut headers, spin_headers::RequestInfo { full_url: None, client, matched: &found });
+        assert_eq!(headers["spin-matched-route"], "/base/hello/...");
+        assert_eq!(headers["spin-raw-component-route"], "/hello/...");
+        assert_eq!(headers["spin-component-route"], "/hello");
+        assert_eq!(headers["spin-base-path"], "/base/");
+        assert_eq!(headers["spin-path-info"], "/x");
+        assert_eq!(headers["spin-client-addr"], "127.0.0.1:9");
     }
 
     #[test]
