@@ -115,6 +115,20 @@ async fn a_duplicate_delivery_runs_once() {
 }
 
 #[tokio::test]
+async fn an_event_routed_as_soon_as_the_host_is_ready_reaches_its_handler() {
+    // Queues are declared and bound before the host serves or relays; the broker would drop
+    // an event routed before then, while the consumers were still starting.
+    let state = State::new();
+    let joule = events_host(&state).await;
+    let envelope = json!({
+        "specversion": "1.0", "id": "first-1", "source": "outside", "type": "test.event.v1",
+        "time": "2026-12-02T10:00:00Z", "datacontenttype": "application/json", "data": { "behavior": "ok" }
+    });
+    deliver(&state, &state.queue(APPLICATION, "recorder"), "test.event.v1", &envelope).await;
+    eventually("the first event", || async { summary(&joule).await["events"] == 1 }).await;
+}
+
+#[tokio::test]
 async fn a_rolled_back_invocation_leaves_no_rows_and_no_events() {
     let state = State::new();
     let joule = events_host(&state).await;

@@ -62,6 +62,8 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     };
     let http = HttpTrigger::new(runtime.clone(), settings)?;
     let amqp = AmqpTrigger::new(runtime.clone(), args.shutdown_grace)?;
+    // Before anything can publish: the relay and the first requests.
+    amqp.declare().await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;

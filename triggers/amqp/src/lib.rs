@@ -13,6 +13,7 @@ mod handle;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use joule_runtime::manifest::AmqpTriggerConfig;
 use joule_runtime::{ManifestError, Runtime};
 use tokio::sync::watch;
@@ -43,6 +44,21 @@ impl AmqpTrigger {
         }
         let triggers = manifest.amqp_triggers.clone();
         Ok(Self { runtime, triggers, shutdown_grace })
+    }
+
+    /// Declares every queue with its bindings. Run it before the relay or the HTTP server
+    /// start: the broker drops an event published before its queue is bound, so events from
+    /// the first requests would otherwise miss handlers whose consumers were still starting.
+    pub async fn declare(&self) -> anyhow::Result<()> {
+        let broker = self.runtime.broker();
+        for trigger in &self.triggers {
+            let queue = self.runtime.queue(trigger);
+            broker
+                .declare(&queue)
+                .await
+                .with_context(|| format!("failed to declare queue {} for component {:?}", queue.name, trigger.component))?;
+        }
+        Ok(())
     }
 
     /// Declares every queue and consumes until `shutdown`, then lets handlers in flight finish.
