@@ -1,6 +1,8 @@
-//! Events per second from publish to the handler's commit, and a plain lapin loop on the
-//! same broker to set them beside.
+//! Events per second from publish to the handler's commit, and what the broker and the
+//! database do alone, to set them beside: a plain lapin loop, and a plain Postgres loop of
+//! the transaction each event commits.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -12,6 +14,8 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use redis::AsyncCommands as _;
+use sqlx::Executor as _;
+use sqlx::postgres::PgPoolOptions;
 
 use crate::host::Host;
 
@@ -121,6 +125,57 @@ pub fn plain_lapin(url: &str, total: usize) -> anyhow::Result<f64> {
         let rate = total as f64 / started.elapsed().as_secs_f64();
         publisher.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await?;
         Ok(rate)
+    })
+}
+
+/// Transactions at once in the Postgres loop: the host's default pool size, which bounds the
+/// handlers' transactions in flight.
+const POSTGRES_CLIENTS: usize = 10;
+
+/// What Postgres does for each event the pipeline handles, without the host: one durable
+/// transaction that records the event id in an inbox and inserts the handler's row, in the
+/// same three round trips (`BEGIN`, inbox record and savepoint in one batch; the insert;
+/// `COMMIT`), from as many clients as the host's pool holds. Returns transactions per second.
+pub fn plain_postgres(database_url: &str, total: usize) -> anyhow::Result<f64> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CLIENTS as u32)
+            .connect(database_url)
+            .await
+            .with_context(|| format!("connect to {database_url}"))?;
+        pool.execute(
+            "CREATE TABLE inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL,
+                                 received_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id));
+             CREATE TABLE runs (event_id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL,
+                                attempt INTEGER NOT NULL, correlation_id TEXT, traceparent TEXT)",
+        )
+        .await?;
+        let next = AtomicUsize::new(0);
+        let started = Instant::now();
+        let clients = (0..POSTGRES_CLIENTS).map(|_| async {
+            let mut connection = pool.acquire().await?;
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                let id = uuid::Uuid::now_v7().to_string();
+                let begin = format!(
+                    "BEGIN READ WRITE; INSERT INTO inbox (consumer, event_id) VALUES ('recorder', '{id}') ON CONFLICT DO NOTHING; SAVEPOINT s"
+                );
+                connection.execute(begin.as_str()).await?;
+                sqlx::query("INSERT INTO runs VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&id)
+                    .bind("test.event.v1")
+                    .bind("publisher")
+                    .bind(1)
+                    .bind(&id)
+                    .bind("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                    .execute(&mut *connection)
+                    .await?;
+                connection.execute("COMMIT").await?;
+            }
+            anyhow::Ok(())
+        });
+        futures::future::try_join_all(clients).await?;
+        Ok(total as f64 / started.elapsed().as_secs_f64())
     })
 }
 

@@ -10,7 +10,7 @@
 //!   reservation booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
 //! - `events`: events per second from publish to the handler's commit, embedded and on
 //!   RabbitMQ, Postgres and Redis, beside a plain lapin publish and consume-and-ack loop on
-//!   the same broker;
+//!   the same broker and a plain Postgres loop of the transaction each event commits;
 //! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
 //! - `criterion`: the in-process cost of one invocation.
@@ -189,9 +189,14 @@ impl Bench {
         drop(host);
         events::delete_namespace(&amqp_url, &redis_url, &namespace)?;
         let plain = events::plain_lapin(&amqp_url, total)?;
+        let transactions = events::plain_postgres(&fresh_database()?, total)?;
         self.row(format!("events end to end, RabbitMQ + Postgres + Redis ({total} events)"), format!("{rabbit:.0} events/s"));
         self.row("plain lapin publish + consume-and-ack, same RabbitMQ", format!("{plain:.0} messages/s"));
         self.row("events on RabbitMQ / plain lapin", format!("{:.0}%", 100.0 * rabbit / plain));
+        self.row(
+            "plain Postgres loop of an event's transaction (inbox, row, COMMIT; 10 clients)",
+            format!("{transactions:.0} transactions/s; events at {:.0}% of it", 100.0 * rabbit / transactions),
+        );
         Ok(())
     }
 
