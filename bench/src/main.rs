@@ -20,8 +20,9 @@
 //! this checkout's, for a before-and-after on one machine. Postgres comes from
 //! `JOULE_BENCH_DATABASE_URL`, RabbitMQ from `JOULE_BENCH_AMQP_URL` and Redis from
 //! `JOULE_BENCH_REDIS_URL` (default: the local servers); a fresh database, queue namespace and
-//! key prefix are created.
+//! key prefix are created, and removed afterwards (the database with its component roles).
 
+mod database;
 mod events;
 mod host;
 mod swap;
@@ -30,12 +31,11 @@ mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::str::FromStr as _;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
-use sqlx::{ConnectOptions as _, Executor as _};
 
+use database::FreshDatabase;
 use host::Host;
 
 #[derive(Parser)]
@@ -150,7 +150,8 @@ impl Bench {
 
     fn postgres(&mut self) -> anyhow::Result<()> {
         let platform = self.manifest("spin.toml")?;
-        let host = Host::start(&self.joule, &platform, &[("DATABASE_URL", fresh_database()?)])?;
+        let database = FreshDatabase::create()?;
+        let host = Host::start(&self.joule, &platform, &[("DATABASE_URL", database.url.clone())])?;
         let url = station_url(&host)?;
         self.row("GET /api/v1/stations/{id}, Postgres", wrk::measure(&url, self.duration)?.summary());
         let station = url.rsplit('/').next().context("a station URL")?.to_string();
@@ -176,8 +177,9 @@ impl Bench {
         let redis_url = std::env::var("JOULE_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         // The services a production deployment runs with: the recorder's key-value writes
         // go to Redis, not to the embedded store.
+        let database = FreshDatabase::create()?;
         let env = [
-            ("DATABASE_URL", fresh_database()?),
+            ("DATABASE_URL", database.url.clone()),
             ("AMQP_URL", amqp_url.clone()),
             ("REDIS_URL", redis_url.clone()),
             ("JOULE_REDIS_PREFIX", namespace.clone()),
@@ -189,7 +191,7 @@ impl Bench {
         drop(host);
         events::delete_namespace(&amqp_url, &redis_url, &namespace)?;
         let plain = events::plain_lapin(&amqp_url, total)?;
-        let transactions = events::plain_postgres(&fresh_database()?, total)?;
+        let transactions = events::plain_postgres(&FreshDatabase::create()?.url, total)?;
         self.row(format!("events end to end, RabbitMQ + Postgres + Redis ({total} events)"), format!("{rabbit:.0} events/s"));
         self.row("plain lapin publish + consume-and-ack, same RabbitMQ", format!("{plain:.0} messages/s"));
         self.row("events on RabbitMQ / plain lapin", format!("{:.0}%", 100.0 * rabbit / plain));
@@ -203,7 +205,8 @@ impl Bench {
     fn swap(&mut self) -> anyhow::Result<()> {
         let guests = self.manifest("tests/manifests/guests.toml")?;
         let (v1, v2) = swap::guest_versions(&self.root)?;
-        let shared = [("DATABASE_URL", fresh_database()?), ("JOULE_VARIABLE_API_TOKEN", "bench".to_string())];
+        let database = FreshDatabase::create()?;
+        let shared = [("DATABASE_URL", database.url.clone()), ("JOULE_VARIABLE_API_TOKEN", "bench".to_string())];
         let a = Host::start(&self.joule, &guests, &shared)?;
         let b = Host::start(&self.joule, &guests, &shared)?;
         let rounds = if self.quick { 4 } else { 10 };
@@ -262,20 +265,6 @@ fn station_url(host: &Host) -> anyhow::Result<String> {
     let created: serde_json::Value = serde_json::from_str(&body)?;
     let id = created["id"].as_str().context("the station has an id")?;
     Ok(host.url(&format!("/api/v1/stations/{id}")))
-}
-
-/// A new database on the benchmark's Postgres.
-fn fresh_database() -> anyhow::Result<String> {
-    let base = std::env::var("JOULE_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("joule_bench_{}", uuid::Uuid::new_v4().simple());
-    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-        let mut admin = sqlx::postgres::PgConnectOptions::from_str(&base)?.connect().await?;
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-        anyhow::Ok(())
-    }).with_context(|| format!("failed to create a database on {base} (JOULE_BENCH_DATABASE_URL)"))?;
-    let (server, _) = base.rsplit_once('/').context("the URL names a database")?;
-    Ok(format!("{server}/{name}"))
 }
 
 /// `test <name> ... bench: <n> ns/iter (+/- <d>)` lines from criterion's bencher format.
