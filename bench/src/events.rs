@@ -130,7 +130,7 @@ pub fn plain_lapin(url: &str, total: usize) -> anyhow::Result<f64> {
 
 /// Transactions at once in the Postgres loop: the host's default pool size, which bounds the
 /// handlers' transactions in flight.
-const POSTGRES_CLIENTS: usize = 10;
+pub const POSTGRES_CLIENTS: usize = 10;
 
 /// What Postgres does for each event the pipeline handles, without the host: one durable
 /// transaction that records the event id in an inbox and inserts the handler's row, in the

@@ -196,7 +196,7 @@ impl Bench {
         self.row("plain lapin publish + consume-and-ack, same RabbitMQ", format!("{plain:.0} messages/s"));
         self.row("events on RabbitMQ / plain lapin", format!("{:.0}%", 100.0 * rabbit / plain));
         self.row(
-            "plain Postgres loop of an event's transaction (inbox, row, COMMIT; 10 clients)",
+            format!("plain Postgres loop of an event's transaction (inbox, row, COMMIT; {} clients)", events::POSTGRES_CLIENTS),
             format!("{transactions:.0} transactions/s; events at {:.0}% of it", 100.0 * rabbit / transactions),
         );
         Ok(())
