@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::Full;
+use joule_runtime::engine::EngineSettings;
 use joule_runtime::{Manifest, Runtime, RuntimeOptions};
 
 fn hello_request() -> http::Request<Full<Bytes>> {
@@ -18,7 +19,12 @@ fn invocation(c: &mut Criterion) {
     let manifest_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("hello.toml");
     let manifest = Manifest::load(&manifest_path).expect("run `joule build -f bench/hello.toml` first");
     let state = tempfile::tempdir().unwrap();
-    let options = RuntimeOptions { state_dir: state.path().to_path_buf(), compile_cache: false, backends: Default::default() };
+    let options = RuntimeOptions {
+        state_dir: state.path().to_path_buf(),
+        compile_cache: false,
+        pool_resident_budget: EngineSettings::default().pool_resident_budget,
+        backends: Default::default(),
+    };
     let runtime = Arc::new(tokio.block_on(Runtime::start(manifest, options)).unwrap());
     let hello = runtime.component("hello").unwrap();
 

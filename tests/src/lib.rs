@@ -78,6 +78,11 @@ pub fn build_guests() {
     build_components(&repo_root().join("tests/manifests/guests.toml"));
 }
 
+/// Builds the EV platform's components, for tests that point broken manifests at them.
+pub fn build_platform() {
+    build_components(&repo_root().join("spin.toml"));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
@@ -241,7 +246,12 @@ impl Joule {
 
     /// Sends SIGTERM, as Kubernetes does.
     pub fn terminate(&self) {
-        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        self.signal("TERM");
+    }
+
+    /// Sends a signal, by name, and returns without waiting for the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success());
     }
 

@@ -51,3 +51,13 @@ async fn requests_past_a_components_concurrency_limit_are_turned_away() {
     let response = client().get(joule.url("/slow")).send().await.unwrap();
     assert_eq!(response.status(), 200, "the limit frees up once requests finish");
 }
+
+#[tokio::test]
+async fn a_fuel_limit_on_one_component_leaves_the_others_unmetered() {
+    let joule = Joule::with("tests/manifests/fuel.toml").ready().await;
+    let response = client().get(joule.url("/loop")).send().await.unwrap();
+    assert_eq!(response.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+    let (status, body) = read(response).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("out_of_fuel")), "{body}");
+    all_hello(spawn_gets(&joule, "/hello", 8)).await;
+}

@@ -1,6 +1,6 @@
 //! A host that cannot serve correctly refuses to start, saying why.
 
-use joule_tests::{Joule, State, build_guests, repo_root};
+use joule_tests::{Joule, State, build_guests, build_platform, repo_root};
 
 fn write_manifest(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("spin.toml");
@@ -95,5 +95,37 @@ async fn two_hosts_cannot_share_one_state_directory() {
     let _first = Joule::with("spin.toml").state(&state).ready().await;
     let (status, stderr) = Joule::with("spin.toml").state(&state).fails();
     assert!(!status.success());
-    assert!(stderr.contains("in use by another joule process"), "{stderr}");
+    assert!(stderr.contains("is in use by joule process"), "names the process holding it: {stderr}");
+}
+
+#[tokio::test]
+async fn a_pricing_rule_with_capabilities_is_refused() {
+    build_platform();
+    let dir = tempfile::tempdir().unwrap();
+    let rule = repo_root().join("components/target/wasm32-wasip2/release/ocpi_rule.wasm");
+    // Named by no caller, so only its export tells that it is a rule.
+    let manifest = write_manifest(
+        dir.path(),
+        &format!(
+            "spin_manifest_version = 2\n[application]\nname = \"impure\"\n\
+             [component.ocpi]\nsource = {rule:?}\nkey_value_stores = [\"default\"]\n"
+        ),
+    );
+    let (status, stderr) = Joule::with(manifest.to_str().unwrap()).fails();
+    assert!(!status.success());
+    assert!(stderr.contains("\"ocpi\""), "names the component: {stderr}");
+    assert!(stderr.contains("joule:platform/rule@0.1") && stderr.contains("pure"), "{stderr}");
+    assert!(stderr.contains("key-value"), "names the capability: {stderr}");
+}
+
+#[tokio::test]
+async fn a_host_restarted_right_after_kill_9_takes_over_its_state_directory() {
+    let state = State::new();
+    let guests = || Joule::with("tests/manifests/guests.toml").env("JOULE_VARIABLE_API_TOKEN", "s3cret").state(&state);
+    let first = guests().ready().await;
+    // SIGKILL, and no wait: the dying process may still hold the lock when the next starts.
+    first.signal("KILL");
+    let second = guests().ready().await;
+    let response = joule_tests::client().get(second.url("/hello")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
 }

@@ -17,6 +17,10 @@ pub struct RuntimeArgs {
     /// Compile every component from scratch instead of using the on-disk cache.
     #[arg(long)]
     pub no_compile_cache: bool,
+    /// What the instance pool's idle slots may keep resident, all together: the pages guests
+    /// wrote, kept mapped so the next invocation in a slot needs no page faults.
+    #[arg(long, default_value = "256MiB", env = "JOULE_POOL_RESIDENT_BUDGET")]
+    pub pool_resident_budget: bytesize::ByteSize,
     /// Postgres for the components' databases; without it, SQLite files in the state directory.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -58,7 +62,12 @@ impl RuntimeArgs {
             },
             redis_prefix: self.redis_prefix.clone(),
         };
-        RuntimeOptions { state_dir, compile_cache: !self.no_compile_cache, backends }
+        RuntimeOptions {
+            state_dir,
+            compile_cache: !self.no_compile_cache,
+            pool_resident_budget: self.pool_resident_budget.as_u64(),
+            backends,
+        }
     }
 }
 

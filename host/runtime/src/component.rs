@@ -15,6 +15,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
+use crate::capabilities::callee::CallChain;
 use crate::capabilities::database::{ComponentDatabase, DatabaseState};
 use crate::capabilities::events::{EventsState, InvocationContext};
 use crate::capabilities::kv::{KeyValueBackend, KvState};
@@ -47,6 +48,8 @@ pub struct ComponentHost {
     pub id: Arc<str>,
     pub config: ComponentConfig,
     pub(crate) engine: Engine,
+    /// Whether the engine meters fuel: then every store needs fuel to run at all.
+    pub(crate) meters_fuel: bool,
     /// Where rules and templates this component runs are found.
     pub(crate) registry: Weak<Registry>,
     pub(crate) pricing_rules: Arc<BTreeSet<String>>,
@@ -119,6 +122,15 @@ impl LoadedComponent {
 
     /// Creates a fresh store for one invocation, with the component's limits applied.
     pub fn invocation(&self, context: InvocationContext) -> Result<Invocation, Overloaded> {
+        self.start(context, Vec::new())
+    }
+
+    /// An invocation on behalf of `callers`, outermost first, as a pricing rule or template runs.
+    pub(crate) fn called_by(&self, callers: Vec<Arc<str>>) -> Result<Invocation, Overloaded> {
+        self.start(InvocationContext::default(), callers)
+    }
+
+    fn start(&self, context: InvocationContext, callers: Vec<Arc<str>>) -> Result<Invocation, Overloaded> {
         let host = &*self.host;
         let permit = match &host.concurrency {
             None => None,
@@ -128,10 +140,12 @@ impl LoadedComponent {
         };
         let limits = &host.config.limits;
         let deadline = Instant::now() + limits.timeout;
+        let (stdout, stderr) = GuestLog::pair(host.id.clone());
+        let chain = CallChain { callers, component: host.id.clone() };
         let state = InvocationState {
             wasi: WasiCtxBuilder::new()
-                .stdout(GuestLog::stdout(host.id.clone()))
-                .stderr(GuestLog::stderr(host.id.clone()))
+                .stdout(stdout)
+                .stderr(stderr)
                 .envs(&host.environment)
                 .build(),
             http: WasiHttpCtx::new(),
@@ -147,13 +161,15 @@ impl LoadedComponent {
             events: EventsState::new(host.id.clone(), host.publishes.clone(), context),
             kv: KvState::new(host.kv.clone(), host.kv_space.clone()),
             variables: VariablesState::new(host.variables.clone()),
-            pricing: PricingState::new(host.registry.clone(), host.pricing_rules.clone()),
-            templates: TemplatesState::new(host.registry.clone(), host.template_names.clone()),
+            pricing: PricingState::new(host.registry.clone(), host.pricing_rules.clone(), chain.clone()),
+            templates: TemplatesState::new(host.registry.clone(), host.template_names.clone(), chain),
         };
         let mut store = Store::new(&host.engine, state);
         store.limiter(|state| &mut state.limits);
-        if let Some(fuel) = limits.fuel {
-            store.set_fuel(fuel).expect("fuel is enabled whenever a component sets a fuel limit");
+        // Metering is engine-wide, on once any component sets a fuel limit; a component
+        // without a limit of its own runs on all the fuel there is.
+        if host.meters_fuel {
+            store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine meters fuel");
         }
         // Check the deadline at every epoch tick, yielding in between so a busy guest
         // never holds an executor thread for longer than one tick.

@@ -28,6 +28,8 @@ use crate::runtime::Backends;
 /// What opening a component needs from the runtime around it.
 pub(crate) struct LoadContext<'a> {
     pub engine: &'a Engine,
+    /// Whether the engine meters fuel, for every component once any sets a fuel limit.
+    pub meters_fuel: bool,
     pub backends: &'a Backends,
     pub application: &'a str,
     pub outbox_signal: &'a Arc<Notify>,
@@ -66,6 +68,7 @@ pub(crate) async fn open(
     Ok(ComponentHost {
         id: Arc::from(id),
         engine: context.engine.clone(),
+        meters_fuel: context.meters_fuel,
         registry: context.registry.clone(),
         pricing_rules: Arc::new(grants.pricing.as_ref().map(|p| p.rules.clone()).unwrap_or_default()),
         template_names: Arc::new(grants.templates.as_ref().map(|t| t.names.clone()).unwrap_or_default()),
@@ -89,6 +92,11 @@ pub enum Rejection {
     Import(#[from] capabilities::ImportError),
     #[error("it does not export {export}.x, which {needed_by}")]
     MissingExport { export: &'static str, needed_by: String },
+    #[error(
+        "it exports {export}.x, and pricing rules and notification templates are pure, \
+         but its manifest grants it {granted}; remove those grants"
+    )]
+    Impure { export: &'static str, granted: String },
     #[error("{0:#}")]
     Link(anyhow::Error),
 }
@@ -112,6 +120,15 @@ pub(crate) fn prepare(
     let exported = |prefix: &str| exports.iter().any(|name| name.starts_with(prefix));
     if let Some(missing) = required.iter().find(|r| !exported(r.export)) {
         return Err(Rejection::MissingExport { export: missing.export, needed_by: missing.needed_by.clone() });
+    }
+    // A rule or template runs on its caller's behalf, inside the caller's unit of work: with
+    // capabilities of its own it could write outside it, or call back into its caller.
+    if let Some(export) = [PRICING_RULE_EXPORT, TEMPLATE_EXPORT].into_iter().find(|export| exported(export)) {
+        let granted = capabilities::granted(&host.config.grants);
+        if !granted.is_empty() {
+            let granted = granted.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            return Err(Rejection::Impure { export, granted });
+        }
     }
     let imports: Vec<String> = component_type.imports(engine).map(|(name, _)| name.to_string()).collect();
     capabilities::check_imports(&host.id, &host.config.grants, imports.iter().map(String::as_str))?;

@@ -46,6 +46,7 @@ pub struct Metrics {
     dead_letters: Family<ComponentLabels, Counter>,
     active_versions: Family<ComponentLabels, Gauge>,
     outbox_backlog: Gauge,
+    pool_idle_resident: Gauge,
 }
 
 impl Default for Metrics {
@@ -58,6 +59,7 @@ impl Default for Metrics {
         let dead_letters = Family::<ComponentLabels, Counter>::default();
         let active_versions = Family::<ComponentLabels, Gauge>::default();
         let outbox_backlog = Gauge::default();
+        let pool_idle_resident = Gauge::default();
         registry.register("invocations", "Invocations, by component, version, trigger and outcome", invocations.clone());
         registry.register("invocation_duration_seconds", "How long invocations took, end to end", durations.clone());
         registry.register("instantiation_duration_seconds", "How long making an instance took", instantiations.clone());
@@ -65,7 +67,22 @@ impl Default for Metrics {
         registry.register("dead_lettered", "Queue messages moved to the dead-letter queue", dead_letters.clone());
         registry.register("component_active_version", "The version of each component new invocations use", active_versions.clone());
         registry.register("outbox_backlog", "Committed events the broker has not yet confirmed", outbox_backlog.clone());
-        Self { registry, invocations, durations, instantiations, retries, dead_letters, active_versions, outbox_backlog }
+        registry.register(
+            "pool_idle_resident_bytes",
+            "Memory the instance pool's idle slots keep resident, within --pool-resident-budget",
+            pool_idle_resident.clone(),
+        );
+        Self {
+            registry,
+            invocations,
+            durations,
+            instantiations,
+            retries,
+            dead_letters,
+            active_versions,
+            outbox_backlog,
+            pool_idle_resident,
+        }
     }
 }
 
@@ -102,6 +119,10 @@ impl Metrics {
 
     pub(crate) fn outbox_backlog(&self, events: u64) {
         self.outbox_backlog.set(i64::try_from(events).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn pool_idle_resident(&self, bytes: u64) {
+        self.pool_idle_resident.set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Everything, in the OpenMetrics text format.

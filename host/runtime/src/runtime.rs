@@ -116,6 +116,8 @@ pub struct RuntimeOptions {
     /// Where embedded state and the compile cache live.
     pub state_dir: PathBuf,
     pub compile_cache: bool,
+    /// What the instance pool's idle slots may keep resident; see [`EngineSettings`].
+    pub pool_resident_budget: u64,
     pub backends: BackendSettings,
 }
 
@@ -143,6 +145,7 @@ impl Runtime {
             max_memory_bytes: limits.clone().map(|l| l.memory_bytes).max().unwrap_or_default().max(1 << 20),
             fuel: limits.clone().any(|l| l.fuel.is_some()),
             cache_dir: options.compile_cache.then(|| state.compile_cache()),
+            pool_resident_budget: options.pool_resident_budget,
             ..EngineSettings::default()
         };
         let engine = Arc::new(JouleEngine::new(&settings).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?);
@@ -161,6 +164,7 @@ impl Runtime {
         let registry = Arc::new(Registry::new(engine.clone(), backends.versions.clone()));
         let context = LoadContext {
             engine: engine.engine(),
+            meters_fuel: engine.meters_fuel(),
             backends: &backends,
             application: &manifest.application.name,
             outbox_signal: &outbox_signal,
@@ -242,6 +246,7 @@ impl Runtime {
             Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "failed to count the outbox backlog"),
             Err(_) => tracing::warn!(timeout = ?READY_TIMEOUT, "counting the outbox backlog took too long"),
         }
+        self.metrics.pool_idle_resident(self.engine.pool_idle_resident_bytes());
         for id in self.registry.ids() {
             if let Some(component) = self.registry.get(&id) {
                 self.metrics.active_version(&id, component.version);

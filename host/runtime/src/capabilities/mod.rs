@@ -4,7 +4,7 @@
 //! trait, the per-invocation state, linking), `host.rs` implements the WIT `Host` trait,
 //! and the backends sit in files of their own.
 
-mod callee;
+pub(crate) mod callee;
 pub mod database;
 pub mod events;
 pub mod kv;
@@ -34,6 +34,9 @@ pub enum Capability {
 }
 
 impl Capability {
+    const ALL: [Self; 7] =
+        [Self::Database, Self::KeyValue, Self::Events, Self::Variables, Self::Pricing, Self::Templates, Self::OutboundHttp];
+
     fn is_granted(self, grants: &Grants) -> bool {
         match self {
             Self::Database => grants.database.is_some(),
@@ -72,6 +75,11 @@ impl fmt::Display for Capability {
             Self::OutboundHttp => "outbound HTTP",
         })
     }
+}
+
+/// The capabilities `grants` gives, in a fixed order.
+pub fn granted(grants: &Grants) -> Vec<Capability> {
+    Capability::ALL.into_iter().filter(|capability| capability.is_granted(grants)).collect()
 }
 
 /// How the host treats one import of a component.
@@ -215,6 +223,8 @@ mod tests {
 
         let grants = Grants { database: Some(DatabaseGrant::default()), ..Grants::default() };
         check_imports("stations", &grants, imports).unwrap();
+        assert_eq!(granted(&grants), [Capability::Database]);
+        assert!(granted(&Grants::default()).is_empty());
     }
 
     #[test]

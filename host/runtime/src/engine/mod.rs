@@ -13,11 +13,18 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, Po
 pub use cache::{CompileCache, Compiled};
 use epoch::EpochTicker;
 
-/// Written pages of a linear memory reset in place, up to this much; past it, the rest is
-/// decommitted. Covers the working set of the EV components with room to spare.
-const KEEP_RESIDENT_MEMORY: usize = 8 << 20;
+/// The most of a linear memory's written pages reset in place, whatever the budget; past it,
+/// the rest is decommitted.
+const MAX_KEEP_RESIDENT_MEMORY: usize = 8 << 20;
 /// The same for tables, which are small.
-const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+const MAX_KEEP_RESIDENT_TABLE: usize = 64 << 10;
+/// Table slots in the pool for each instance slot.
+const TABLES_PER_INSTANCE: u32 = 4;
+/// Linear memory slots in the pool for each instance slot: components built from several
+/// core modules (componentize-py's) have more than one memory.
+const MEMORIES_PER_INSTANCE: u32 = 2;
+/// The host's page size, which the share of each memory slot is rounded to.
+const PAGE: usize = 4096;
 
 /// How the engine is set up; the compile cache is keyed by the result.
 #[derive(Debug, Clone)]
@@ -26,6 +33,10 @@ pub struct EngineSettings {
     pub pooled_instances: u32,
     /// The largest linear memory any component may grow to.
     pub max_memory_bytes: u64,
+    /// What the pool's idle memory slots may keep resident, all together. A slot keeps the
+    /// pages a guest wrote mapped, up to its share, and resets them by copying: no page faults
+    /// and no TLB shootdown on the next invocation. Pages past its share are given back.
+    pub pool_resident_budget: u64,
     /// Whether any component runs with a fuel limit; fuel metering costs every component.
     pub fuel: bool,
     /// How often the epoch advances; timeouts are checked at this granularity.
@@ -39,10 +50,30 @@ impl Default for EngineSettings {
         Self {
             pooled_instances: 1000,
             max_memory_bytes: 128 << 20,
+            pool_resident_budget: 256 << 20,
             fuel: false,
             epoch_tick: Duration::from_millis(10),
             cache_dir: None,
         }
+    }
+}
+
+impl EngineSettings {
+    /// Each memory slot's share of the resident budget (seven eighths of it go to memories):
+    /// every slot may have been used by the time the host goes idle, so the shares of all
+    /// slots, memories and tables, add up to the budget at most.
+    pub fn memory_slot_keep_resident(&self) -> usize {
+        self.share(self.pool_resident_budget / 8 * 7, MEMORIES_PER_INSTANCE, MAX_KEEP_RESIDENT_MEMORY)
+    }
+
+    /// Each table slot's share of the resident budget: the last eighth.
+    pub fn table_slot_keep_resident(&self) -> usize {
+        self.share(self.pool_resident_budget / 8, TABLES_PER_INSTANCE, MAX_KEEP_RESIDENT_TABLE)
+    }
+
+    fn share(&self, bytes: u64, per_instance: u32, most: usize) -> usize {
+        let slots = u64::from(self.pooled_instances.max(1)) * u64::from(per_instance);
+        usize::try_from(bytes / slots).unwrap_or(usize::MAX).min(most) / PAGE * PAGE
     }
 }
 
@@ -51,6 +82,7 @@ pub struct JouleEngine {
     engine: Engine,
     cache: Arc<CompileCache>,
     epoch_tick: Duration,
+    fuel: bool,
     _ticker: EpochTicker,
 }
 
@@ -60,8 +92,8 @@ impl JouleEngine {
         pooling
             .total_component_instances(settings.pooled_instances)
             .total_core_instances(settings.pooled_instances * 4)
-            .total_memories(settings.pooled_instances * 2)
-            .total_tables(settings.pooled_instances * 4)
+            .total_memories(settings.pooled_instances * MEMORIES_PER_INSTANCE)
+            .total_tables(settings.pooled_instances * TABLES_PER_INSTANCE)
             .total_stacks(settings.pooled_instances)
             .max_memory_size(usize::try_from(settings.max_memory_bytes).context("memory limit too large")?)
             // Reset a slot by copying back only the pages the guest wrote (found with
@@ -69,8 +101,8 @@ impl JouleEngine {
             // every core's TLB on each invocation and faults the pages in again on the next:
             // it took a third of the CPU time serving the hello component.
             .pagemap_scan(Enabled::Auto)
-            .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
-            .table_keep_resident(KEEP_RESIDENT_TABLE);
+            .linear_memory_keep_resident(settings.memory_slot_keep_resident())
+            .table_keep_resident(settings.table_slot_keep_resident());
 
         let mut config = Config::new();
         config
@@ -82,7 +114,7 @@ impl JouleEngine {
         let engine = Engine::new(&config).map_err(|e| anyhow::Error::from(e).context("failed to create the wasmtime engine"))?;
         let cache = Arc::new(CompileCache::new(&engine, settings.cache_dir.clone()));
         let ticker = EpochTicker::start(engine.clone(), settings.epoch_tick);
-        Ok(Self { engine, cache, epoch_tick: settings.epoch_tick, _ticker: ticker })
+        Ok(Self { engine, cache, epoch_tick: settings.epoch_tick, fuel: settings.fuel, _ticker: ticker })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -99,5 +131,37 @@ impl JouleEngine {
 
     pub fn epoch_tick(&self) -> Duration {
         self.epoch_tick
+    }
+
+    /// Whether every store on this engine consumes fuel, limited or not.
+    pub fn meters_fuel(&self) -> bool {
+        self.fuel
+    }
+
+    /// What the pool's idle slots keep resident now: pages guests wrote, kept for the next
+    /// instance in the slot.
+    pub fn pool_idle_resident_bytes(&self) -> u64 {
+        self.engine.pooling_allocator_metrics().map_or(0, |pool| {
+            (pool.unused_memory_bytes_resident() + pool.unused_table_bytes_resident()) as u64
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slots_shares_add_up_to_the_budget_at_most() {
+        let settings = EngineSettings { pool_resident_budget: 256 << 20, ..EngineSettings::default() };
+        let memories = settings.memory_slot_keep_resident() * (1000 * MEMORIES_PER_INSTANCE) as usize;
+        let tables = settings.table_slot_keep_resident() * (1000 * TABLES_PER_INSTANCE) as usize;
+        assert!(memories + tables <= 256 << 20, "{memories} + {tables}");
+        assert_eq!(settings.memory_slot_keep_resident() % PAGE, 0);
+
+        let generous = EngineSettings { pool_resident_budget: 1 << 40, ..EngineSettings::default() };
+        assert_eq!(generous.memory_slot_keep_resident(), MAX_KEEP_RESIDENT_MEMORY);
+        let none = EngineSettings { pool_resident_budget: 0, ..EngineSettings::default() };
+        assert_eq!((none.memory_slot_keep_resident(), none.table_slot_keep_resident()), (0, 0));
     }
 }

@@ -44,16 +44,17 @@ impl Entry {
 
     /// Makes `version` the one new invocations use.
     pub fn switch(&self, version: Arc<LoadedComponent>) {
-        self.remember(version.clone());
-        self.active.store(version);
+        self.active.store(version.clone());
+        self.remember(version);
     }
 
     /// Keeps `version` loaded for a while.
     pub fn remember(&self, version: Arc<LoadedComponent>) {
+        let active = self.active.load().version;
         let mut recent = self.recent.lock().expect("recent versions lock");
         recent.retain(|kept| kept.version != version.version);
         recent.insert(0, version);
-        recent.truncate(KEEP_LOADED + 1);
+        evict_least_recent(&mut recent, KEEP_LOADED + 1, |kept| kept.version == active);
     }
 
     pub fn loaded(&self, version: u32) -> Option<Arc<LoadedComponent>> {
@@ -68,5 +69,32 @@ impl Entry {
     fn find(&self, matches: impl Fn(&LoadedComponent) -> bool) -> Option<Arc<LoadedComponent>> {
         let recent = self.recent.lock().expect("recent versions lock");
         recent.iter().find(|loaded| matches(loaded)).cloned()
+    }
+}
+
+/// Drops the least recent of `recent` (most recent first) beyond `keep`, never the active one:
+/// the registry looks the active version up here too, by number and by bytes.
+fn evict_least_recent<T>(recent: &mut Vec<T>, keep: usize, is_active: impl Fn(&T) -> bool) {
+    while recent.len() > keep {
+        match recent.iter().rposition(|kept| !is_active(kept)) {
+            Some(least_recent) => recent.remove(least_recent),
+            None => break,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinned_loads_never_evict_the_active_version() {
+        // Version 1 is active, and four pinned versions were loaded after it.
+        let mut recent = vec![5, 4, 3, 2, 1];
+        for pinned in [6, 7, 8] {
+            recent.insert(0, pinned);
+            evict_least_recent(&mut recent, 5, |&v| v == 1);
+        }
+        assert_eq!(recent, [8, 7, 6, 5, 1]);
     }
 }

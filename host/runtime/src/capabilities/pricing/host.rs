@@ -48,7 +48,7 @@ impl Host for PricingState {
             },
             _ => component,
         };
-        Ok(run(&component, input).await.map(|breakdown| QuoteResult { breakdown, rule_version: component.version }))
+        Ok(run(&self.chain, &component, input).await.map(|breakdown| QuoteResult { breakdown, rule_version: component.version }))
     }
 
     async fn rule_version(&mut self, rule: String) -> wasmtime::Result<Result<u32, Error>> {
@@ -57,6 +57,7 @@ impl Host for PricingState {
 }
 
 async fn run(
+    chain: &callee::CallChain,
     component: &LoadedComponent,
     input: QuoteInput,
 ) -> Result<joule_world::pricing_types::PriceBreakdown, Error> {
@@ -66,5 +67,5 @@ async fn run(
         let instance = pre.instantiate_async(&mut *store).await?;
         instance.joule_platform_rule().call_price(store, &input).await
     };
-    callee::call(component, span, price).await.map_err(Error::RuleFailed)?
+    callee::call(chain, component, span, price).await.map_err(Error::RuleFailed)?
 }

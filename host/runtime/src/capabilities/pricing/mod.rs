@@ -10,6 +10,7 @@ use std::sync::{Arc, Weak};
 
 use wasmtime::component::{HasData, Linker};
 
+use crate::capabilities::callee::CallChain;
 use crate::invocation::InvocationState;
 use crate::registry::Registry;
 
@@ -18,11 +19,13 @@ pub struct PricingState {
     registry: Weak<Registry>,
     /// The rules the caller may run; empty means any.
     rules: Arc<BTreeSet<String>>,
+    /// Who is calling, for the callee's chain.
+    chain: CallChain,
 }
 
 impl PricingState {
-    pub fn new(registry: Weak<Registry>, rules: Arc<BTreeSet<String>>) -> Self {
-        Self { registry, rules }
+    pub(crate) fn new(registry: Weak<Registry>, rules: Arc<BTreeSet<String>>, chain: CallChain) -> Self {
+        Self { registry, rules, chain }
     }
 }
 

@@ -20,6 +20,6 @@ impl Host for TemplatesState {
             let instance = pre.instantiate_async(&mut *store).await?;
             instance.joule_platform_template().call_render(store, &event).await
         };
-        Ok(callee::call(&component, span, render).await.map_err(Error::TemplateFailed))
+        Ok(callee::call(&self.chain, &component, span, render).await.map_err(Error::TemplateFailed))
     }
 }

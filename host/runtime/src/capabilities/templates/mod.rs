@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 
 use wasmtime::component::{HasData, Linker};
 
+use crate::capabilities::callee::CallChain;
 use crate::invocation::InvocationState;
 use crate::registry::Registry;
 
@@ -16,11 +17,13 @@ pub struct TemplatesState {
     registry: Weak<Registry>,
     /// The templates the caller may run; empty means any.
     names: Arc<BTreeSet<String>>,
+    /// Who is calling, for the callee's chain.
+    chain: CallChain,
 }
 
 impl TemplatesState {
-    pub fn new(registry: Weak<Registry>, names: Arc<BTreeSet<String>>) -> Self {
-        Self { registry, names }
+    pub(crate) fn new(registry: Weak<Registry>, names: Arc<BTreeSet<String>>, chain: CallChain) -> Self {
+        Self { registry, names, chain }
     }
 }
 
