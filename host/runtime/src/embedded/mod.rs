@@ -2,6 +2,7 @@
 //! so `joule up` runs with no services.
 
 mod sqlite_file;
+mod state_lock;
 mod store;
 
 use std::fs::File;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-pub use sqlite_file::SqliteFile;
+pub use sqlite_file::{SqliteFile, interrupt_at};
 pub use store::LocalStore;
 
 /// The state directory, locked for this process: two hosts writing the same SQLite files
@@ -23,16 +24,7 @@ impl StateDir {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(path)
             .with_context(|| format!("failed to create the state directory {}", path.display()))?;
-        let lock_path = path.join("lock");
-        let lock = File::create(&lock_path)
-            .with_context(|| format!("failed to create {}", lock_path.display()))?;
-        lock.try_lock().map_err(|_| {
-            anyhow::anyhow!(
-                "the state directory {} is in use by another joule process; \
-                 stop it or pass a different --state-dir",
-                path.display()
-            )
-        })?;
+        let lock = state_lock::lock(&path.join("lock"), path)?;
         Ok(Self { path: path.to_path_buf(), _lock: lock })
     }
 

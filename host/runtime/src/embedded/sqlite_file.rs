@@ -1,5 +1,5 @@
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sqlx::ConnectOptions as _;
@@ -9,6 +9,8 @@ use sqlx::sqlite::{
 
 /// Readers this process keeps open per file; WAL lets them run beside the writer.
 const READERS: u32 = 8;
+/// How many SQLite virtual machine instructions run between looks at the clock.
+const PROGRESS_OPS: i32 = 1000;
 
 /// One SQLite file, opened as a single writer plus a pool of read-only readers.
 ///
@@ -32,15 +34,17 @@ impl SqliteFile {
             .disable_statement_logging();
         let writer = SqlitePoolOptions::new()
             .after_connect(|connection, _| Box::pin(forbid_attach(connection)))
+            .after_release(|connection, _| Box::pin(async { no_deadline(connection).await.map(|()| true) }))
             .max_connections(1)
             .min_connections(1)
-            // The invocation's own timeout bounds the wait for the writer.
+            // Invocations wait for the writer until their own deadline; this bounds the platform's.
             .acquire_timeout(Duration::from_secs(300))
             .connect_with(options.clone())
             .await
             .with_context(|| format!("failed to open SQLite database {}", path.display()))?;
         let readers = SqlitePoolOptions::new()
             .after_connect(|connection, _| Box::pin(forbid_attach(connection)))
+            .after_release(|connection, _| Box::pin(async { no_deadline(connection).await.map(|()| true) }))
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(300))
             .connect_with(options.read_only(true))
@@ -48,6 +52,20 @@ impl SqliteFile {
             .with_context(|| format!("failed to open SQLite database {} for reading", path.display()))?;
         Ok(Self { writer, readers })
     }
+}
+
+/// Interrupts whatever `connection` runs once `deadline` has passed: SQLite checks every
+/// [`PROGRESS_OPS`] instructions, so a runaway query stops within a moment of it, even when
+/// nobody awaits it any more. The pools take the deadline off when the connection returns.
+pub async fn interrupt_at(connection: &mut SqliteConnection, deadline: Instant) -> Result<(), sqlx::Error> {
+    let mut handle = connection.lock_handle().await?;
+    handle.set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
+    Ok(())
+}
+
+async fn no_deadline(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    connection.lock_handle().await?.remove_progress_handler();
+    Ok(())
 }
 
 /// A component's SQL must not open other database files: `ATTACH` (and `VACUUM INTO`,

@@ -15,8 +15,13 @@ use crate::trace_context;
 
 /// Events claimed and published per round.
 const BATCH: usize = 256;
-/// How long a claim lasts; longer than any publish should take.
+/// How long a claim lasts; longer than a publish may take.
 const LEASE: Duration = Duration::from_secs(30);
+/// How long a batch's publish may wait for the broker's confirms. A broker that holds them
+/// (RabbitMQ blocks publishers under a memory or disk alarm) must not hold the relay: it
+/// backs off and tries again, and can stop when the host shuts down. Shorter than the lease,
+/// so no other relay takes the events while this one still waits.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(20);
 /// How often to look even when nothing signalled, for other replicas' leftovers.
 const POLL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -85,7 +90,10 @@ impl Relay {
         }
         // Each event's span lasts until the broker confirms it.
         let (spans, envelopes): (Vec<_>, Vec<_>) = pending.iter().map(|p| traced(&p.envelope)).unzip();
-        let published = self.broker.publish(&envelopes).await;
+        let published = match tokio::time::timeout(PUBLISH_TIMEOUT, self.broker.publish(&envelopes)).await {
+            Ok(published) => published,
+            Err(_) => Err(anyhow::anyhow!("the broker did not confirm {} events within {PUBLISH_TIMEOUT:?}", envelopes.len())),
+        };
         let (outcome, status) = match &published {
             Ok(()) => ("published", Status::Ok),
             Err(e) => ("failed", Status::error(format!("{e:#}"))),
@@ -116,4 +124,75 @@ fn traced(envelope: &Envelope) -> (tracing::Span, Envelope) {
     let mut envelope = envelope.clone();
     envelope.traceparent = Some(trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string());
     (span, envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::events::outbox::{OutboxKey, Pending};
+    use crate::events::{Deliveries, QueueSpec};
+
+    /// One event that stays in the outbox until it is removed.
+    #[derive(Default)]
+    struct OneEvent {
+        removed: Mutex<bool>,
+    }
+
+    #[async_trait]
+    impl Outbox for OneEvent {
+        async fn claim(&self, _: usize, _: Duration) -> anyhow::Result<Vec<Pending>> {
+            if *self.removed.lock().unwrap() {
+                return Ok(Vec::new());
+            }
+            let envelope = Envelope::new("e1".into(), "c", "t.v1", serde_json::json!({}), None, None);
+            Ok(vec![Pending { key: OutboxKey { component: "c".into(), seq: 1 }, envelope }])
+        }
+        async fn remove(&self, _: &[OutboxKey]) -> anyhow::Result<()> {
+            *self.removed.lock().unwrap() = true;
+            Ok(())
+        }
+        async fn backlog(&self) -> anyhow::Result<u64> {
+            Ok(u64::from(!*self.removed.lock().unwrap()))
+        }
+    }
+
+    /// A broker that accepts publishes but never confirms them, as a blocked RabbitMQ does.
+    struct Blocked;
+
+    #[async_trait]
+    impl Broker for Blocked {
+        fn name(&self) -> &'static str {
+            "blocked"
+        }
+        async fn publish(&self, _: &[Envelope]) -> anyhow::Result<()> {
+            std::future::pending().await
+        }
+        async fn declare(&self, _: &QueueSpec) -> anyhow::Result<()> {
+            Ok(())
+        }
+        async fn consume(&self, _: &QueueSpec) -> anyhow::Result<Box<dyn Deliveries>> {
+            anyhow::bail!("not used")
+        }
+        async fn ping(&self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broker_that_never_confirms_does_not_hold_the_relay_or_lose_the_event() {
+        let outbox = Arc::new(OneEvent::default());
+        let relay = Relay::new(outbox.clone(), Arc::new(Blocked), Arc::new(Notify::new()));
+        let error = relay.relay_batch().await.unwrap_err();
+        assert!(error.to_string().contains("did not confirm"), "{error}");
+        assert_eq!(outbox.backlog().await.unwrap(), 1, "the event waits for the next attempt");
+
+        // And shutting down while the broker is blocked ends.
+        let started = tokio::time::Instant::now();
+        relay.run(tokio::time::sleep(Duration::from_secs(1))).await;
+        assert!(started.elapsed() < LEASE * 2, "{:?}", started.elapsed());
+    }
 }

@@ -22,7 +22,7 @@ use super::sql::looks_read_only;
 use super::sqlite_outbox::SqliteOutbox;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
 use crate::events::{Envelope, Outbox};
-use crate::embedded::SqliteFile;
+use crate::embedded::{SqliteFile, interrupt_at};
 use crate::values;
 
 /// Component databases as SQLite files in one directory.
@@ -77,9 +77,9 @@ struct Shared {
 struct SqliteDatabase(Arc<Shared>);
 
 impl ComponentDatabase for SqliteDatabase {
-    /// SQLite statements are local and short; the invocation's own timeout bounds them.
-    fn begin(&self, _deadline: Instant) -> Box<dyn Transaction> {
-        Box::new(SqliteTransaction { shared: self.0.clone(), mode: Mode::Idle })
+    /// The wait for a connection and every statement end at `deadline`.
+    fn begin(&self, deadline: Instant) -> Box<dyn Transaction> {
+        Box::new(SqliteTransaction { shared: self.0.clone(), mode: Mode::Idle, deadline })
     }
 }
 
@@ -92,6 +92,7 @@ enum Mode {
 struct SqliteTransaction {
     shared: Arc<Shared>,
     mode: Mode,
+    deadline: Instant,
 }
 
 impl SqliteTransaction {
@@ -116,13 +117,25 @@ impl SqliteTransaction {
     async fn begin_read(&self) -> Result<Mode, Error> {
         // Read the counter before the snapshot exists, so a commit in between is never missed.
         let commits_seen = self.shared.commits.load(Ordering::Acquire);
-        let transaction = self.shared.file.readers.begin().await.map_err(map_error)?;
+        let transaction = self.within(self.shared.file.readers.begin()).await?;
         Ok(Mode::Reading { transaction, commits_seen })
     }
 
     async fn begin_write(&self) -> Result<Mode, Error> {
-        let transaction = self.shared.file.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)?;
+        let transaction = self.within(self.shared.file.writer.begin_with("BEGIN IMMEDIATE")).await?;
         Ok(Mode::Writing(transaction))
+    }
+
+    /// Begins a transaction by the deadline (the single writer may be busy), and has its
+    /// statements interrupted past it.
+    async fn within(
+        &self,
+        begin: impl Future<Output = Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error>>,
+    ) -> Result<sqlx::Transaction<'static, Sqlite>, Error> {
+        let mut transaction =
+            tokio::time::timeout_at(self.deadline.into(), begin).await.map_err(|_| Error::Timeout)?.map_err(map_error)?;
+        interrupt_at(&mut transaction, self.deadline).await.map_err(map_error)?;
+        Ok(transaction)
     }
 
     async fn upgrade(&mut self) -> Result<(), Error> {
@@ -277,6 +290,7 @@ fn is_read_only_error(error: &sqlx::Error) -> bool {
 
 fn map_error(error: sqlx::Error) -> Error {
     const SQLITE_BUSY: i32 = 5;
+    const SQLITE_INTERRUPT: i32 = 9;
     const SQLITE_AUTH: i32 = 23;
     if let sqlx::Error::Database(e) = &error {
         let message = e.message().to_string();
@@ -285,6 +299,8 @@ fn map_error(error: sqlx::Error) -> Error {
         }
         return match sqlite_code(&error).map(|code| code & 0xff) {
             Some(SQLITE_BUSY) => Error::Conflict(message),
+            // The progress handler stopped it: the invocation's deadline passed.
+            Some(SQLITE_INTERRUPT) => Error::Timeout,
             Some(SQLITE_AUTH) => Error::AccessDenied(message),
             _ => Error::InvalidQuery(message),
         };

@@ -202,3 +202,39 @@ async fn other_database_files_are_out_of_reach() {
     }
     assert!(!elsewhere.exists());
 }
+
+/// A query that would run for minutes: a recursive count to a billion.
+const RUNAWAY: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) SELECT count(*) FROM n";
+
+#[tokio::test]
+async fn a_runaway_query_is_interrupted_at_the_deadline_and_the_writer_is_free_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir, COUNTERS).await;
+    let started = Instant::now();
+    let mut runaway = db.begin(Instant::now() + std::time::Duration::from_millis(300));
+    // A write first, so the runaway holds the single writer.
+    runaway.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+    let error = runaway.query(RUNAWAY, &[]).await.unwrap_err();
+    assert_eq!(error, Error::Timeout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "interrupted, not run to the end");
+    drop(runaway);
+    let mut next = db.begin(far());
+    next.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+    next.commit().await.unwrap();
+    assert_eq!(counter(&db).await, 1, "the interrupted unit of work left nothing behind");
+}
+
+#[tokio::test]
+async fn waiting_for_the_writer_ends_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir, COUNTERS).await;
+    let mut holder = db.begin(far());
+    holder.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+    let started = Instant::now();
+    let mut waiter = db.begin(Instant::now() + std::time::Duration::from_millis(200));
+    let error = waiter.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap_err();
+    assert_eq!(error, Error::Timeout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "gave up at its deadline");
+    holder.commit().await.unwrap();
+    assert_eq!(counter(&db).await, 1);
+}
