@@ -5,7 +5,6 @@ mod access;
 mod metrics;
 mod routes;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use joule_runtime::Runtime;
 use joule_trigger_http::response::Body;
+use joule_trigger_http::server::{ConnectionLimits, Peer};
 
 pub use access::{Access, AccessError};
 
@@ -24,6 +24,9 @@ pub const API_PREFIX: &str = "/admin/v1/";
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 /// The header naming who deploys; the CLI sends the user and host.
 pub const DEPLOYED_BY_HEADER: &str = "x-joule-deployed-by";
+/// Connections the admin listener serves at once: operators, the CLI and a scraper, kept
+/// apart from the public listener's so that a full public listener leaves it answering.
+const MAX_CONNECTIONS: usize = 256;
 
 pub struct AdminApi {
     runtime: Arc<Runtime>,
@@ -42,11 +45,13 @@ impl AdminApi {
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
         let api = Arc::new(self);
-        let handler = move |_client: SocketAddr, request: Request<Incoming>| {
+        let handler = move |_peer: Peer, request: Request<Incoming>| {
             let api = api.clone();
             async move { Ok::<_, std::convert::Infallible>(api.handle(request).await) }
         };
-        joule_trigger_http::server::serve(listener, handler, shutdown, Duration::from_secs(5)).await
+        // A deploy's body (up to MAX_COMPONENT_BYTES) arrives inside the body-reading route.
+        let limits = ConnectionLimits { max_connections: MAX_CONNECTIONS, ..ConnectionLimits::default() };
+        joule_trigger_http::server::serve(listener, handler, limits, shutdown, Duration::from_secs(5)).await
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {

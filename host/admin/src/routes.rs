@@ -100,8 +100,16 @@ fn record_with(record: &VersionRecord, created: bool) -> serde_json::Value {
     value
 }
 
+/// How long a deploy's upload may take; the largest component at 1 MB/s fits.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 async fn read_body(request: Request<Incoming>) -> Result<Bytes, Response<Body>> {
-    match Limited::new(request.into_body(), MAX_COMPONENT_BYTES).collect().await {
+    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(request.into_body(), MAX_COMPONENT_BYTES).collect());
+    let Ok(read) = read.await else {
+        let message = format!("the component did not arrive within {}", humantime::format_duration(BODY_TIMEOUT));
+        return Err(response::error(StatusCode::REQUEST_TIMEOUT, "request_timeout", message));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(response::error(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod build;
+mod http_args;
 mod logging;
 mod migrate;
 mod runtime_args;

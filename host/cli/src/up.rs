@@ -2,15 +2,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use joule_admin::{Access, AdminApi};
 use joule_runtime::{Manifest, Runtime};
 use joule_trigger_amqp::AmqpTrigger;
-use joule_trigger_http::{HttpSettings, HttpTrigger};
+use joule_trigger_http::HttpTrigger;
 use tokio::sync::watch;
 
+use crate::http_args::HttpArgs;
 use crate::runtime_args::RuntimeArgs;
 
 #[derive(clap::Args)]
@@ -23,12 +23,8 @@ pub struct UpArgs {
     /// Run each component's build command first.
     #[arg(long)]
     build: bool,
-    /// Largest request body accepted, such as "1MiB".
-    #[arg(long, default_value = "1MiB", env = "JOULE_MAX_REQUEST_BODY")]
-    max_request_body: bytesize::ByteSize,
-    /// How long requests in flight may take to finish on shutdown.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "JOULE_SHUTDOWN_GRACE")]
-    shutdown_grace: Duration,
+    #[command(flatten)]
+    http: HttpArgs,
     /// Address of the admin listener: the component registry's API and Prometheus /metrics.
     #[arg(long, default_value = "127.0.0.1:3001", env = "JOULE_ADMIN_LISTEN")]
     admin_listen: SocketAddr,
@@ -55,13 +51,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let options = args.runtime.options(&manifest);
     let access = Access::choose(args.admin_token.clone(), args.admin_no_auth, args.admin_listen)?;
+    let settings = args.http.settings()?;
     let runtime = Arc::new(Runtime::start(manifest, options).await?);
-    let settings = HttpSettings {
-        max_request_body: usize::try_from(args.max_request_body.as_u64()).context("--max-request-body is too large")?,
-        shutdown_grace: args.shutdown_grace,
-    };
     let http = HttpTrigger::new(runtime.clone(), settings)?;
-    let amqp = AmqpTrigger::new(runtime.clone(), args.shutdown_grace)?;
+    let amqp = AmqpTrigger::new(runtime.clone(), args.http.shutdown_grace)?;
     // Before anything can publish: the relay and the first requests.
     amqp.declare().await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

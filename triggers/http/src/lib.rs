@@ -23,6 +23,7 @@ use joule_runtime::{InvocationContext, ManifestError, Runtime};
 pub use crate::invoke::invoke;
 use crate::response::Body;
 use crate::router::Router;
+pub use crate::server::{ConnectionLimits, Peer};
 
 /// The request header carrying a correlation id, echoed on the response and carried into
 /// every event the invocation publishes. One is made up when the caller sends none.
@@ -51,13 +52,21 @@ pub const READY_PATH: &str = "/health/ready";
 pub struct HttpSettings {
     /// Larger request bodies are refused with 413 before any component runs.
     pub max_request_body: usize,
+    /// How long a request body may take to arrive, whole; past it, 408.
+    pub body_timeout: Duration,
     /// How long requests in flight may take to finish after shutdown begins.
     pub shutdown_grace: Duration,
+    pub connections: ConnectionLimits,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { max_request_body: 1 << 20, shutdown_grace: Duration::from_secs(30) }
+        Self {
+            max_request_body: 1 << 20,
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+            connections: ConnectionLimits::default(),
+        }
     }
 }
 
@@ -105,9 +114,9 @@ impl HttpTrigger {
     ) -> std::io::Result<()> {
         let shared = self.shared.clone();
         let local = listener.local_addr()?;
-        let handler = move |client: SocketAddr, request: Request<Incoming>| {
+        let handler = move |peer: Peer, request: Request<Incoming>| {
             let shared = shared.clone();
-            async move { Ok::<_, std::convert::Infallible>(shared.handle(local, client, request).await) }
+            async move { Ok::<_, std::convert::Infallible>(shared.handle(local, peer, request).await) }
         };
         let draining = {
             let shared = self.shared.clone();
@@ -116,18 +125,32 @@ impl HttpTrigger {
                 shared.draining.store(true, Ordering::Relaxed);
             }
         };
-        server::serve(listener, handler, draining, self.shared.settings.shutdown_grace).await
+        let settings = &self.shared.settings;
+        server::serve(listener, handler, settings.connections.clone(), draining, settings.shutdown_grace).await
     }
 }
 
 impl Shared {
-    async fn handle(&self, local: SocketAddr, client: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+    async fn handle(&self, local: SocketAddr, peer: Peer, request: Request<Incoming>) -> Response<Body> {
+        if let Err(problem) = check_host(&request) {
+            return response::error(StatusCode::BAD_REQUEST, "bad_request", problem);
+        }
         let path = request.uri().path();
         match path {
             LIVE_PATH => return response::json(StatusCode::OK, &serde_json::json!({ "status": "live" })),
-            READY_PATH => return self.readiness().await,
+            READY_PATH => return self.readiness(peer).await,
+            _ if peer.overflow => {
+                let mut response = response::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_connections",
+                    "the server is at its connection limit; retry shortly",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
             _ => {}
         }
+        let client = peer.client;
         let Some(matched) = self.router.find(path) else {
             return response::error(StatusCode::NOT_FOUND, "not_found", format!("no route matches {path}"));
         };
@@ -185,33 +208,59 @@ impl Shared {
             }
             return Err(too_large());
         }
-        let mut collected = bytes::BytesMut::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| {
-                response::error(StatusCode::BAD_REQUEST, "bad_request", format!("failed to read the request body: {e}"))
-            })?;
-            if let Ok(data) = frame.into_data() {
-                if collected.len() + data.len() > limit {
-                    discard(body, discard_up_to.saturating_sub(collected.len() + data.len())).await;
-                    return Err(too_large());
+        let timeout = self.settings.body_timeout;
+        let read = async {
+            let mut collected = bytes::BytesMut::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| {
+                    response::error(StatusCode::BAD_REQUEST, "bad_request", format!("failed to read the request body: {e}"))
+                })?;
+                if let Ok(data) = frame.into_data() {
+                    if collected.len() + data.len() > limit {
+                        discard(body, discard_up_to.saturating_sub(collected.len() + data.len())).await;
+                        return Err(too_large());
+                    }
+                    collected.extend_from_slice(&data);
                 }
-                collected.extend_from_slice(&data);
             }
-        }
-        Ok(collected.freeze())
+            Ok(collected.freeze())
+        };
+        tokio::time::timeout(timeout, read).await.unwrap_or_else(|_| {
+            let message = format!("the request body did not arrive within {}", humantime::format_duration(timeout));
+            let mut response = response::error(StatusCode::REQUEST_TIMEOUT, "request_timeout", message);
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(response)
+        })
     }
 
-    async fn readiness(&self) -> Response<Body> {
+    async fn readiness(&self, peer: Peer) -> Response<Body> {
+        let unavailable =
+            |reason: &str| response::json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "status": "unavailable", "reason": reason }));
         if self.draining.load(Ordering::Relaxed) {
-            let body = serde_json::json!({ "status": "unavailable", "reason": "shutting down" });
-            return response::json(StatusCode::SERVICE_UNAVAILABLE, &body);
+            return unavailable("shutting down");
+        }
+        // A probe that came in past the cap: this replica takes no more connections for now.
+        if peer.overflow {
+            return unavailable("the listener is at its connection limit");
         }
         match self.runtime.check_ready().await {
             Ok(()) => response::json(StatusCode::OK, &serde_json::json!({ "status": "ready" })),
-            Err(reason) => {
-                response::json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "status": "unavailable", "reason": reason }))
-            }
+            Err(reason) => unavailable(&reason),
         }
+    }
+}
+
+/// An HTTP/1.1 request must carry exactly one `Host` header (RFC 9112, section 3.2); HTTP/2
+/// names the authority in its own pseudo-header, and HTTP/1.0 need not name it.
+fn check_host<B>(request: &Request<B>) -> Result<(), &'static str> {
+    if request.version() != http::Version::HTTP_11 {
+        return Ok(());
+    }
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(_), None) => Ok(()),
+        (None, _) => Err("an HTTP/1.1 request must have a Host header"),
+        (Some(_), Some(_)) => Err("an HTTP/1.1 request must have exactly one Host header"),
     }
 }
 
@@ -232,4 +281,25 @@ async fn discard(mut body: Incoming, budget: usize) {
         }
     };
     let _ = tokio::time::timeout(DISCARD_TIME, drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_1_1_request_needs_exactly_one_host() {
+        let request = |version, hosts: &[&str]| {
+            let mut builder = Request::builder().version(version).uri("/health/live");
+            for host in hosts {
+                builder = builder.header(header::HOST, *host);
+            }
+            builder.body(()).unwrap()
+        };
+        assert!(check_host(&request(http::Version::HTTP_11, &["a"])).is_ok());
+        assert!(check_host(&request(http::Version::HTTP_11, &[])).is_err());
+        assert!(check_host(&request(http::Version::HTTP_11, &["a", "b"])).is_err());
+        assert!(check_host(&request(http::Version::HTTP_10, &[])).is_ok());
+        assert!(check_host(&request(http::Version::HTTP_2, &[])).is_ok());
+    }
 }
