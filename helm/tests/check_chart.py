@@ -149,7 +149,7 @@ def host_metrics(path: str = "host/runtime/src/metrics.rs") -> set[str]:
     prefix = re.search(r'Registry::with_prefix\("(\w+)"\)', source)
     if not prefix or "register_with_unit" in source:
         sys.exit(f"error: {path} no longer has one Registry::with_prefix and plain register calls; update host_metrics")
-    registered = re.findall(r'\.register\(\s*"(\w+)"\s*,\s*"(?:[^"\\]|\\.)*"\s*,\s*([\w.]+?)(?:\.clone\(\))?\s*\)', source)
+    registered = re.findall(r'\.register\(\s*"(\w+)"\s*,\s*"(?:[^"\\]|\\.)*"\s*,\s*([\w.]+?)(?:\.clone\(\))?\s*,?\s*\)', source)
     if not registered or len(registered) != source.count(".register("):
         sys.exit(f"error: cannot read every registry.register(\"name\", \"help\", metric) call in {path}; update host_metrics")
     return {f"{prefix.group(1)}_{name}{suffix}"
