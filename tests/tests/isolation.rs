@@ -89,3 +89,43 @@ async fn key_spaces_cannot_be_crossed() {
     let value = http.get(joule.url("/escape/kv/secret")).send().await.unwrap().text().await.unwrap();
     assert_eq!(value, "escape's");
 }
+
+/// Application `joule_tests` maps its component `probe` to the schema of `joule-tests`'s
+/// `probe`, `joule_tests_probe`: sharing it would hand over that component's rows.
+fn clashing_manifest(dir: &std::path::Path) -> std::path::PathBuf {
+    let guests = joule_tests::repo_root().join("tests/guests");
+    let probe = guests.join("target/wasm32-wasip2/release/probe.wasm");
+    let migrations = guests.join("probe/migrations");
+    let text = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"joule_tests\"\n\
+         [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\n\
+         [component.probe]\nsource = {probe:?}\ndatabase = {{ migrations = {migrations:?} }}\n\
+         key_value_stores = [\"default\"]\nvariables = {{ greeting = \"hi\", token = \"t\" }}\n"
+    );
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn an_application_whose_schema_names_clash_with_another_is_refused_at_startup() {
+    if !real_backends() {
+        return;
+    }
+    let state = State::new();
+    let joule = guests(&state).await;
+    let http = client();
+    assert_eq!(http.post(joule.url("/probe/items/crown-jewels")).send().await.unwrap().status(), 201);
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = clashing_manifest(dir.path());
+    let replica = state.replica();
+    let (status, stderr) = Joule::with(manifest.to_str().unwrap()).state(&replica).fails();
+    assert!(!status.success());
+    for name in ["schema \"joule_tests_probe\"", "application \"joule-tests\"", "application \"joule_tests\""] {
+        assert!(stderr.contains(name), "{name} missing: {stderr}");
+    }
+
+    assert_eq!(probe_items(&joule).await, json!(["crown-jewels"]), "the first application's rows are untouched");
+    assert_eq!(http.post(joule.url("/probe/items/more")).send().await.unwrap().status(), 201, "and it still writes");
+}

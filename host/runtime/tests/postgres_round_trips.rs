@@ -2,9 +2,13 @@
 //! real Postgres: reads before the first write run alone, without `BEGIN` and `COMMIT`; a read
 //! that writes, or takes a transaction-scoped lock, still belongs to the unit of work; and a
 //! connection goes straight from one invocation to the next without sqlx's release ping; a
-//! handler's inbox record goes with its `BEGIN`.
+//! handler's inbox record goes with its `BEGIN`. The round trips each kind of invocation
+//! costs are counted through a proxy.
 
 mod support;
+
+#[path = "postgres_support/counting_proxy.rs"]
+mod counting_proxy;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -77,7 +81,7 @@ async fn a_transaction_scoped_lock_taken_by_a_read_lasts_until_the_end() {
 }
 
 #[tokio::test]
-async fn an_invocation_hands_its_connection_to_the_next_unless_it_changed_the_session() {
+async fn an_invocation_hands_its_connection_to_the_next_with_its_session_reset() {
     let Some((db, _migrations)) = open("handover", 10).await else { return };
     let backend_pid = |rows: joule_world::database::RowSet| rows.rows[0][0].clone();
     let mut pids = Vec::new();
@@ -92,8 +96,8 @@ async fn an_invocation_hands_its_connection_to_the_next_unless_it_changed_the_se
     tx.execute("SET application_name = 'changed'", &[]).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin(soon());
-    let next = backend_pid(tx.query("SELECT pg_backend_pid()", &[]).await.unwrap());
-    assert_ne!(next, pids[0], "a changed session is closed, not handed on");
+    let next = tx.query("SELECT pg_backend_pid(), current_setting('application_name')", &[]).await.unwrap();
+    assert_eq!(next.rows[0], [pids[0].clone(), Value::Text("joule:handover".into())], "the same session, reset");
     tx.commit().await.unwrap();
     assert_eq!(counter(&db).await, 5);
 }
@@ -147,4 +151,54 @@ async fn a_delivery_is_recorded_as_the_transaction_begins_and_survives_a_failed_
     assert!(!later.record_delivery("evt-2").await.unwrap(), "and once recorded, it is there");
     later.commit().await.unwrap();
     assert_eq!(counter(&db).await, 2);
+}
+
+/// Requests sent to Postgres per invocation, in steady state, counted through a proxy: each
+/// write from the backend's side of a connection is one round trip it waits on (or, for a
+/// reset after an invocation that only read, one it does not wait on).
+#[tokio::test]
+async fn round_trips_per_invocation() {
+    let Some(url) = support::fresh_database().await else { return };
+    let (proxied, sends) = counting_proxy::start(&url).await;
+    let settings = PostgresSettings { pool_size: 1, ..PostgresSettings::default() };
+    let backend = PostgresBackend::connect(&proxied, "rt", settings).await.unwrap();
+    let migrations = tempfile::tempdir().unwrap();
+    std::fs::write(migrations.path().join("0001_init.sql"), SCHEMA).unwrap();
+    let publishes = BTreeSet::new();
+    let options = OpenOptions { migrations: Some(migrations.path()), timeout: Duration::from_secs(10), publishes: &publishes };
+    let db = backend.open("trips", &options).await.unwrap();
+    let mut events = 0;
+    let mut measured = Vec::new();
+    for kind in ["write", "two reads", "handler"] {
+        let mut per_invocation = 0.0;
+        for round in 0..2 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let before = sends.load(std::sync::atomic::Ordering::SeqCst);
+            for _ in 0..10 {
+                let mut tx = db.begin(soon());
+                match kind {
+                    "write" => drop(tx.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap()),
+                    "two reads" => {
+                        tx.query("SELECT value FROM counters WHERE name = $1", &[Value::Text("a".into())]).await.unwrap();
+                        tx.query("SELECT count(*) FROM counters", &[]).await.unwrap();
+                    }
+                    _ => {
+                        events += 1;
+                        assert!(tx.record_delivery(&format!("evt-{events}")).await.unwrap());
+                        tx.execute("UPDATE counters SET value = value + 1", &[]).await.unwrap();
+                    }
+                }
+                tx.commit().await.unwrap();
+            }
+            // The first round warms the connection and its prepared statements.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let sent = sends.load(std::sync::atomic::Ordering::SeqCst) - before;
+            if round == 1 {
+                per_invocation = sent as f64 / 10.0;
+            }
+        }
+        measured.push((kind, per_invocation));
+    }
+    eprintln!("round trips per invocation: {measured:?}");
+    assert_eq!(measured, [("write", 3.0), ("two reads", 3.0), ("handler", 3.0)]);
 }

@@ -18,7 +18,7 @@ use joule_world::database::{Error, RowSet, Value};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Statement as _, TypeInfo as _, ValueRef as _};
 
-use super::sql::looks_read_only;
+use super::sql::{has_several_statements, looks_read_only};
 use super::sqlite_outbox::SqliteOutbox;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
 use crate::events::{Envelope, Outbox};
@@ -97,6 +97,9 @@ struct SqliteTransaction {
 
 impl SqliteTransaction {
     async fn run(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
+        if has_several_statements(statement) {
+            return Err(Error::InvalidQuery("one call runs one statement; this holds several".into()));
+        }
         if matches!(self.mode, Mode::Idle) {
             self.mode = if looks_read_only(statement) { self.begin_read().await? } else { self.begin_write().await? };
         }

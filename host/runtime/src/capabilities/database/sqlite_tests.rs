@@ -238,3 +238,25 @@ async fn waiting_for_the_writer_ends_at_the_deadline() {
     holder.commit().await.unwrap();
     assert_eq!(counter(&db).await, 1);
 }
+
+#[tokio::test]
+async fn a_component_cannot_end_or_split_its_unit_of_work() {
+    use joule_world::database::Host as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir, COUNTERS).await;
+    let mut state = crate::capabilities::database::DatabaseState::new("test".into(), Some(db.clone()), far(), None);
+    state.execute("UPDATE counters SET value = value + 1".into(), vec![]).await.unwrap().unwrap();
+    for control in ["COMMIT", "/* done */ end", "rollback", "SAVEPOINT s", "RELEASE s", "BEGIN", "start transaction"] {
+        let refused = state.execute(control.into(), vec![]).await.unwrap();
+        assert!(matches!(refused, Err(Error::AccessDenied(_))), "{control}: {refused:?}");
+    }
+    // Nor behind another statement: one call runs one statement, as on Postgres.
+    for smuggled in ["UPDATE counters SET value = 5; COMMIT", "SELECT 1; COMMIT"] {
+        let refused = state.execute(smuggled.into(), vec![]).await.unwrap();
+        assert!(refused.is_err(), "{smuggled}: {refused:?}");
+        let refused = state.query(smuggled.into(), vec![]).await.unwrap();
+        assert!(refused.is_err(), "{smuggled}: {refused:?}");
+    }
+    state.finish(false).await.unwrap();
+    assert_eq!(counter(&db).await, 0, "the platform's rollback still undoes the update");
+}

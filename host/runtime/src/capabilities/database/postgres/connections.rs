@@ -5,7 +5,12 @@
 //! stack of idle ones, and the next transaction takes it from there: one round trip fewer per
 //! invocation. A connection that died while on the stack fails at its first statement
 //! (`BEGIN` or a read run alone) and is replaced there; one idle longer than the pool's idle
-//! timeout goes back to the pool, which closes it.
+//! timeout is closed.
+//!
+//! A connection is never handed back to sqlx's pool: one that leaves this stack for any
+//! other reason is closed, so only a session reset after its last invocation serves another.
+//! Each knows its server process, so that a statement still running when its invocation is
+//! dropped can be cancelled through the platform's own pool.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +24,8 @@ const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub(super) struct Connections {
     pool: PgPool,
+    /// The platform's pool, which cancels statements on the component's connections.
+    admin: PgPool,
     /// One for each connection the pool may open, in use or on the stack, so that waiting
     /// transactions take turns whether the next connection comes from the stack or the pool.
     permits: Arc<Semaphore>,
@@ -30,22 +37,24 @@ pub(super) struct Connections {
 
 struct Idle {
     connection: PoolConnection<Postgres>,
+    pid: i32,
     since: Instant,
 }
 
-/// A connection and the turn it was taken on.
+/// A connection, its server process, and the turn it was taken on.
 pub(super) struct Lease {
     pub(super) connection: PoolConnection<Postgres>,
+    pub(super) pid: i32,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Connections {
-    pub(super) fn new(pool: PgPool) -> Self {
+    pub(super) fn new(pool: PgPool, admin: PgPool) -> Self {
         let options = pool.options();
         let permits = Arc::new(Semaphore::new(options.get_max_connections() as usize));
         let idle_timeout = options.get_idle_timeout().unwrap_or(DEFAULT_IDLE_TIMEOUT);
         let acquire_timeout = options.get_acquire_timeout();
-        Self { pool, permits, idle: Mutex::new(Vec::new()), idle_timeout, acquire_timeout }
+        Self { pool, admin, permits, idle: Mutex::new(Vec::new()), idle_timeout, acquire_timeout }
     }
 
     /// Waits for a turn, then takes the most recently used idle connection, or one from the pool.
@@ -55,29 +64,57 @@ impl Connections {
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .expect("the semaphore is never closed");
         let reused = self.idle.lock().expect("idle connections lock").pop();
-        let connection = match reused {
-            Some(idle) if idle.since.elapsed() < self.idle_timeout => idle.connection,
-            // Too old to trust: the pool tests or closes it, and everything below it is older.
-            Some(stale) => {
-                let older = std::mem::take(&mut *self.idle.lock().expect("idle connections lock"));
-                drop((stale, older));
-                self.pool.acquire().await?
+        match reused {
+            Some(Idle { connection, pid, since }) if since.elapsed() < self.idle_timeout => {
+                return Ok(Lease { connection, pid, _permit: permit });
             }
-            None => self.pool.acquire().await?,
-        };
-        Ok(Lease { connection, _permit: permit })
+            // Too old to trust: closed, and everything below it is older.
+            Some(stale) => drop((stale, std::mem::take(&mut *self.idle.lock().expect("idle connections lock")))),
+            None => {}
+        }
+        // The pool's own idle connection may have died; one freshly opened fails for good.
+        let mut attempts = 2;
+        loop {
+            let mut connection = self.pool.acquire().await?;
+            connection.close_on_drop();
+            // Once per connection: the server process to cancel a statement on.
+            match sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *connection).await {
+                Ok(pid) => return Ok(Lease { connection, pid, _permit: permit }),
+                Err(error) if attempts > 1 && connection_lost(&error) => attempts -= 1,
+                Err(error) => return Err(error),
+            }
+        }
     }
 
-    /// Keeps a connection whose transaction ended cleanly, for the next one; then the turn
+    /// Keeps a connection whose session was reset, for the next invocation; then the turn
     /// passes on.
     pub(super) fn release(&self, lease: Lease) {
-        let Lease { connection, _permit } = lease;
-        self.idle.lock().expect("idle connections lock").push(Idle { connection, since: Instant::now() });
+        let Lease { connection, pid, _permit } = lease;
+        self.idle.lock().expect("idle connections lock").push(Idle { connection, pid, since: Instant::now() });
+    }
+
+    /// Cancels whatever the server process `pid` runs, through the platform's pool: the
+    /// component's own connection is busy with it.
+    pub(super) async fn cancel(&self, pid: i32) {
+        let cancelled = sqlx::query("SELECT pg_cancel_backend($1)").bind(pid).execute(&self.admin).await;
+        if let Err(error) = cancelled {
+            tracing::warn!(%error, pid, "failed to cancel a statement whose invocation ended");
+        }
     }
 
     /// How many connections the pool may open, counting those kept here.
     pub(super) fn capacity(&self) -> u32 {
         self.pool.options().get_max_connections()
+    }
+}
+
+/// Whether the connection itself failed: it broke, or the server ended the session
+/// (SQLSTATE class 57P: shutdown, or terminated by an administrator).
+pub(super) fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -10,7 +10,9 @@ mod bind;
 mod connections;
 mod names;
 mod outbox;
+mod owners;
 mod provision;
+mod session;
 mod transaction;
 mod values;
 
@@ -101,7 +103,7 @@ impl DatabaseBackend for PostgresBackend {
     async fn open(&self, component: &str, open: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
         let names = Names::new(&self.database, &self.application, component);
         let password = names.password(self.settings.role_secret.as_deref());
-        provision::component(&self.admin, &self.database, &names, password.as_deref(), open.publishes)
+        provision::component(&self.admin, &self.database, &self.application, &names, password.as_deref(), open.publishes)
             .await
             .with_context(|| format!("failed to provision schema {:?} and role {:?}", names.schema, names.role))?;
         let mut options = self
@@ -137,7 +139,7 @@ impl DatabaseBackend for PostgresBackend {
             .connect_with(options)
             .await
             .with_context(logged_in)?;
-        Ok(Arc::new(PostgresDatabase { connections: Arc::new(Connections::new(pool)) }))
+        Ok(Arc::new(PostgresDatabase { connections: Arc::new(Connections::new(pool, self.admin.clone())) }))
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

@@ -1,12 +1,15 @@
 //! Creating the platform schema, and each component's schema and role.
 //!
 //! Replicas starting at once run this concurrently; an advisory lock makes them take turns.
+//! A component's schema and role are claimed for its application first (`owners`), so a
+//! clash is refused before anything of the owner changes.
 
 use std::collections::BTreeSet;
 
 use sqlx::postgres::PgPool;
 
 use super::names::Names;
+use super::owners;
 
 /// The advisory lock key for provisioning ("joule" in ASCII).
 const PROVISION_LOCK: i64 = 0x6a6f_756c_65;
@@ -37,6 +40,7 @@ pub(super) async fn platform(admin: &PgPool) -> anyhow::Result<()> {
 pub(super) async fn component(
     admin: &PgPool,
     database: &str,
+    application: &str,
     names: &Names,
     password: Option<&str>,
     publishes: &BTreeSet<String>,
@@ -55,6 +59,12 @@ pub(super) async fn component(
                 IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {role_literal}) THEN
                     CREATE ROLE {role} LOGIN;
                 END IF;
+                -- Only a superuser may change these, so they are altered only when set: a
+                -- database owner with CREATEROLE provisions too.
+                IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {role_literal}
+                           AND (rolsuper OR rolreplication OR rolbypassrls)) THEN
+                    ALTER ROLE {role} NOSUPERUSER NOREPLICATION NOBYPASSRLS;
+                END IF;
                 FOR granted IN
                     SELECT g.rolname FROM pg_catalog.pg_auth_members m
                     JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
@@ -63,12 +73,17 @@ pub(super) async fn component(
                 LOOP
                     EXECUTE format('REVOKE %I FROM %I', granted, {role_literal});
                 END LOOP;
+                -- A platform role that is not a superuser gives the schema to the component's
+                -- role, and cancels its statements at their deadline, as a member of that role.
+                IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                    AND NOT pg_catalog.pg_has_role(current_user, {role_literal}, 'USAGE') THEN
+                    EXECUTE format('GRANT %I TO %I', {role_literal}, current_user);
+                END IF;
             END
             $$"#
         ),
         format!(
-            "ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION \
-             NOBYPASSRLS PASSWORD {password}"
+            "ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {password}"
         ),
         format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}"),
         format!("ALTER SCHEMA {schema} OWNER TO {role}"),
@@ -84,30 +99,20 @@ pub(super) async fn component(
              TO {role}"
         ),
         format!("GRANT EXECUTE ON FUNCTION joule_api.record_delivery(TEXT) TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION joule_api.reset_session() TO {role}"),
     ];
     let mut transaction = admin.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROVISION_LOCK).execute(&mut *transaction).await?;
+    owners::claim(&mut transaction, application, names).await?;
     for statement in &statements {
         sqlx::query(statement).execute(&mut *transaction).await?;
     }
-    sqlx::query(
-        "INSERT INTO component_databases (component, schema_name, role_name) VALUES ($1, $2, $3)
-         ON CONFLICT (component) DO UPDATE
-         SET schema_name = excluded.schema_name, role_name = excluded.role_name, provisioned_at = now()",
-    )
-    .bind(&names.component)
-    .bind(&names.schema)
-    .bind(&names.role)
-    .execute(&mut *transaction)
-    .await?;
-    sqlx::query("DELETE FROM event_grants WHERE component = $1").bind(&names.component).execute(&mut *transaction).await?;
-    for event_type in publishes {
-        sqlx::query("INSERT INTO event_grants (component, event_type) VALUES ($1, $2)")
-            .bind(&names.component)
-            .bind(event_type)
-            .execute(&mut *transaction)
-            .await?;
-    }
+    sqlx::query("DELETE FROM event_grants WHERE role_name = $1").bind(&names.role).execute(&mut *transaction).await?;
+    sqlx::query("INSERT INTO event_grants (role_name, event_type) SELECT $1, unnest($2::TEXT[])")
+        .bind(&names.role)
+        .bind(publishes.iter().collect::<Vec<_>>())
+        .execute(&mut *transaction)
+        .await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -4,16 +4,18 @@
 //!   a single statement, on a session that is read-only by default: no `BEGIN` and `COMMIT`
 //!   around them. Under READ COMMITTED they see what they would have seen inside the
 //!   transaction; what differs is `now()`, which is the statement's start, not the unit of
-//!   work's. A read that writes after all (a function, `nextval`) is refused by the session
-//!   and runs again inside the transaction.
+//!   work's. A read that writes after all (a function, `nextval`, `FOR UPDATE`) is refused by
+//!   the session and runs again inside the transaction.
 //! - The transaction begins at the first other statement, unless the invocation's deadline
-//!   has passed; each statement is bounded by the session's statement timeout, the
-//!   component's timeout.
-//! - A failed statement does not spoil the unit of work, as on SQLite: once the transaction
-//!   has written, each statement runs under a savepoint it can roll back to; before that,
-//!   there is nothing to keep and the transaction simply starts over.
-//! - A connection whose session the component changed (`SET`, `PREPARE`, temporary tables...)
-//!   or that is dropped mid-transaction is closed rather than returned to the pool.
+//!   has passed. Each statement is bounded by the session's statement timeout, the
+//!   component's timeout, and by the invocation's deadline: one still running then is
+//!   cancelled on the server, and the unit of work can no longer commit.
+//! - A failed statement does not spoil the unit of work, as on SQLite. The first statement
+//!   inside the transaction runs bare (it may set the transaction's isolation), and if it
+//!   fails the transaction simply starts over: nothing ran in it before. Every later one runs
+//!   under a savepoint it can roll back to, whatever it is, since the statements before it
+//!   may hold locks, a snapshot or settings even without writing.
+//! - Ending the transaction also resets the session for the next invocation (see `session`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,14 +23,14 @@ use std::time::Instant;
 use async_trait::async_trait;
 use joule_world::database::{Error, RowSet, Value};
 use sqlx::Executor as _;
-use sqlx::pool::PoolConnection;
 use sqlx::Row as _;
-use sqlx::postgres::{PgRow, Postgres};
+use sqlx::postgres::PgRow;
 
-use super::connections::{Connections, Lease};
+use super::connections::{Connections, connection_lost};
 use super::outbox;
+use super::session::Open;
 use super::values::{map_error, run_on};
-use crate::capabilities::database::sql::{changes_session, keeps_state, reads_alone};
+use crate::capabilities::database::sql::reads_alone;
 use crate::capabilities::database::{Output, Transaction};
 use crate::events::Envelope;
 
@@ -36,76 +38,37 @@ pub(super) struct PgTransaction {
     connections: Arc<Connections>,
     deadline: Instant,
     open: Option<Open>,
-}
-
-/// The invocation's connection, and how far its transaction has come.
-struct Open {
-    /// `None` once handed back.
-    connection: Option<Lease>,
-    /// Whether `BEGIN` was sent; before it, each read runs alone.
-    in_transaction: bool,
-    /// Whether a statement changed data or took locks that a restart would lose.
-    written: bool,
-    /// Whether a savepoint was set, in an earlier round trip, for the next statement.
-    savepoint_set: bool,
-    /// Whether the session outlives the transaction in a changed state.
-    session_changed: bool,
-}
-
-impl Open {
-    fn connection(&mut self) -> &mut PoolConnection<Postgres> {
-        &mut self.connection.as_mut().expect("an open transaction holds its connection").connection
-    }
-
-    /// Ends the transaction, if one began, with `COMMIT` or `ROLLBACK`, and keeps the
-    /// connection for the next invocation only if its session is as the pool gave it.
-    async fn end(mut self, statement: &str, connections: &Connections) -> Result<(), Error> {
-        let result = match self.in_transaction {
-            true => self.connection().execute(statement).await.map(drop).map_err(map_error),
-            false => Ok(()),
-        };
-        let mut lease = self.connection.take().expect("an open transaction holds its connection");
-        if result.is_err() || self.session_changed {
-            lease.connection.close_on_drop();
-        } else {
-            connections.release(lease);
-        }
-        result
-    }
-}
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        // Dropped mid-transaction or mid-statement: the connection must not serve anyone else.
-        if let Some(lease) = &mut self.connection {
-            lease.connection.close_on_drop();
-        }
-    }
+    /// Why the unit of work can no longer commit: its deadline passed mid-statement, or its
+    /// transaction failed beyond what a savepoint recovers. Every later statement fails so.
+    lost: Option<Error>,
 }
 
 impl PgTransaction {
     pub(super) fn new(connections: Arc<Connections>, deadline: Instant) -> Self {
-        Self { connections, deadline, open: None }
+        Self { connections, deadline, open: None, lost: None }
     }
 
     /// The invocation's connection, taken at its first statement unless the deadline has passed.
     async fn connect(&mut self) -> Result<&mut Open, Error> {
+        if let Some(lost) = &self.lost {
+            return Err(lost.clone());
+        }
         if self.open.is_none() {
             if Instant::now() >= self.deadline {
                 return Err(Error::Timeout);
             }
             let lease = self.connections.acquire().await.map_err(map_error)?;
-            // Held by `Open` before anything is sent: if this future is dropped mid-statement,
-            // the connection is closed rather than handed to another invocation.
-            self.open = Some(Open {
-                connection: Some(lease),
-                in_transaction: false,
-                written: false,
-                savepoint_set: false,
-                session_changed: false,
-            });
+            self.open = Some(Open::new(lease, self.connections.clone()));
         }
         Ok(self.open.as_mut().expect("just connected"))
+    }
+
+    /// Gives up the unit of work: dropping its connection cancels a statement still running,
+    /// or rolls back, in the background; nothing more runs in it and it cannot commit.
+    fn lose(&mut self, error: Error) -> Error {
+        self.open = None;
+        self.lost = Some(error.clone());
+        error
     }
 
     async fn begin(&mut self) -> Result<&mut Open, Error> {
@@ -121,34 +84,33 @@ impl PgTransaction {
         // Each idle connection may have died; past that, the error stands.
         let mut attempts = self.connections.capacity() + 1;
         loop {
+            let deadline = self.deadline;
             let open = self.connect().await?;
-            match open.connection().fetch_all(batch).await {
-                Ok(rows) => {
-                    open.in_transaction = true;
-                    return Ok(rows);
-                }
-                Err(error) => {
-                    // Dropping `Open` closes the connection.
-                    self.open = None;
-                    // Connections are handed out without a ping (a round trip per
-                    // invocation), so one that died while idle fails here: try another.
+            let Some(result) = open.within(deadline, |c| c.fetch_all(batch)).await else {
+                return Err(self.lose(Error::Timeout));
+            };
+            let open = self.open.as_mut().expect("connected");
+            // If the batch failed, its transaction may have begun: rolled back below.
+            open.in_transaction = true;
+            match result {
+                Ok(rows) => return Ok(rows),
+                // Connections are handed out without a ping (a round trip per invocation),
+                // so one that died while idle fails here: try another.
+                Err(error) if connection_lost(&error) => {
+                    self.open.take().expect("connected").discard();
                     attempts = attempts.saturating_sub(1);
-                    if attempts > 0 && connection_lost(&error) {
-                        continue;
+                    if attempts == 0 {
+                        return Err(map_error(error));
                     }
+                }
+                // Refused by the server (the inbox record waited past the statement timeout,
+                // say): the connection is fine, and serves on once rolled back.
+                Err(error) => {
+                    self.recover(false).await?;
                     return Err(map_error(error));
                 }
             }
         }
-    }
-
-    /// Runs a statement on the platform's behalf that writes, whatever its first keyword says.
-    async fn run_platform(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
-        let output = self.run_in_transaction(statement, params, query).await?;
-        if let Some(open) = &mut self.open {
-            open.written = true;
-        }
-        Ok(output)
     }
 
     pub(super) async fn run(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
@@ -167,20 +129,21 @@ impl PgTransaction {
         // A read has no effects to lose, so a connection that died while idle is just replaced.
         let mut attempts = self.connections.capacity() + 1;
         loop {
+            let deadline = self.deadline;
             let open = match self.connect().await {
                 Ok(open) => open,
                 Err(error) => return Some(Err(error)),
             };
-            match run_on(open.connection(), statement, params, query).await {
-                Ok(output) => {
-                    open.session_changed |= changes_session(statement);
-                    return Some(Ok(output));
-                }
+            let Some(result) = open.within(deadline, |c| Box::pin(run_on(c, statement, params, query))).await else {
+                return Some(Err(self.lose(Error::Timeout)));
+            };
+            match result {
+                Ok(output) => return Some(Ok(output)),
                 // It writes, or it lacks a right: inside the transaction, it succeeds or fails for good.
                 Err(Error::AccessDenied(_)) => return None,
                 Err(Error::Unavailable(_)) if attempts > 1 => {
                     attempts -= 1;
-                    self.open = None;
+                    self.open.take().expect("connected").discard();
                 }
                 Err(error) => return Some(Err(error)),
             }
@@ -189,11 +152,20 @@ impl PgTransaction {
 
     async fn run_in_transaction(&mut self, statement: &str, params: &[Value], query: bool) -> Result<Output, Error> {
         let savepoint = self.prepare_statement().await?;
+        let deadline = self.deadline;
         let open = self.open.as_mut().expect("prepared");
-        match run_on(open.connection(), statement, params, query).await {
+        let Some(result) = open.within(deadline, |c| Box::pin(run_on(c, statement, params, query))).await else {
+            return Err(self.lose(Error::Timeout));
+        };
+        self.settle(savepoint, result).await
+    }
+
+    /// After a statement inside the transaction: from now on the transaction holds state, or,
+    /// when the statement failed, it is undone.
+    async fn settle<T>(&mut self, savepoint: bool, result: Result<T, Error>) -> Result<T, Error> {
+        match result {
             Ok(output) => {
-                open.written |= keeps_state(statement);
-                open.session_changed |= changes_session(statement);
+                self.open.as_mut().expect("prepared").holds_state = true;
                 Ok(output)
             }
             Err(error) => {
@@ -203,25 +175,47 @@ impl PgTransaction {
         }
     }
 
-    /// Begins the transaction if need be and, once it has written, sets a savepoint for the
-    /// next statement; returns whether it did.
+    /// Begins the transaction if need be and, once a statement has run in it, makes sure a
+    /// savepoint is in place for the next; returns whether one is.
     async fn prepare_statement(&mut self) -> Result<bool, Error> {
+        let deadline = self.deadline;
         let open = self.begin().await?;
-        let savepoint = open.written;
-        if savepoint && !std::mem::take(&mut open.savepoint_set) {
-            open.connection().execute("SAVEPOINT joule_statement").await.map_err(map_error)?;
+        if !open.holds_state {
+            return Ok(false);
         }
-        Ok(savepoint)
+        if std::mem::take(&mut open.savepoint_set) {
+            return Ok(true);
+        }
+        let Some(result) = open.within(deadline, |c| c.execute("SAVEPOINT joule_statement")).await else {
+            return Err(self.lose(Error::Timeout));
+        };
+        match result {
+            Ok(_) => Ok(true),
+            // The transaction is aborted, and what it held with it.
+            Err(error) => Err(self.lose(map_error(error))),
+        }
     }
 
-    /// After a failed statement: back to its savepoint or, with nothing worth keeping yet,
-    /// start afresh at the next statement.
+    /// After a failed statement: back to its savepoint, which stays in place for the next;
+    /// or, when nothing ran in the transaction before it, roll back and begin afresh at the
+    /// next statement, on the same session.
     async fn recover(&mut self, savepoint: bool) -> Result<(), Error> {
+        let deadline = self.deadline;
+        let open = self.open.as_mut().expect("recovering an open transaction");
+        let statement = if savepoint { "ROLLBACK TO SAVEPOINT joule_statement" } else { "ROLLBACK" };
+        let Some(result) = open.within(deadline, |c| c.execute(statement)).await else {
+            return Err(self.lose(Error::Timeout));
+        };
+        if let Err(error) = result {
+            return Err(self.lose(map_error(error)));
+        }
+        let open = self.open.as_mut().expect("recovered");
         if savepoint {
-            let open = self.open.as_mut().expect("a savepoint lives in an open transaction");
-            open.connection().execute("ROLLBACK TO SAVEPOINT joule_statement").await.map_err(map_error)?;
-        } else if let Some(open) = self.open.take() {
-            open.end("ROLLBACK", &self.connections).await?;
+            open.savepoint_set = true;
+        } else {
+            open.in_transaction = false;
+            open.holds_state = false;
+            open.savepoint_set = false;
         }
         Ok(())
     }
@@ -232,16 +226,6 @@ const RECORD_DELIVERY: &str = "SELECT joule_api.record_delivery($1)";
 /// `text` as an SQL string literal, for a session with `standard_conforming_strings` on.
 fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// Whether the connection itself failed: it broke, or the server ended the session
-/// (SQLSTATE class 57P: shutdown, or terminated by an administrator).
-fn connection_lost(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("57P")),
-        _ => false,
-    }
 }
 
 #[async_trait]
@@ -255,38 +239,36 @@ impl Transaction for PgTransaction {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), Error> {
+        if let Some(lost) = self.lost.take() {
+            return Err(lost);
+        }
         match self.open.take() {
             None => Ok(()),
-            Some(open) => open.end("COMMIT", &self.connections).await,
+            Some(open) => open.end(true).await,
         }
     }
 
     async fn rollback(mut self: Box<Self>) -> Result<(), Error> {
         match self.open.take() {
             None => Ok(()),
-            Some(open) => open.end("ROLLBACK", &self.connections).await,
+            Some(open) => open.end(false).await,
         }
     }
 
     async fn enqueue(&mut self, events: &[Envelope]) -> Result<(), Error> {
         let savepoint = self.prepare_statement().await?;
+        let deadline = self.deadline;
         let open = self.open.as_mut().expect("prepared");
-        match outbox::write(open.connection(), events).await {
-            Ok(()) => {
-                open.written = true;
-                Ok(())
-            }
-            Err(error) => {
-                self.recover(savepoint).await?;
-                Err(error)
-            }
-        }
+        let Some(result) = open.within(deadline, |c| Box::pin(outbox::write(c, events))).await else {
+            return Err(self.lose(Error::Timeout));
+        };
+        self.settle(savepoint, result).await
     }
 
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error> {
         if self.open.as_ref().is_some_and(|open| open.in_transaction) {
             let params = [Value::Text(event_id.to_string())];
-            let rows = self.run_platform(RECORD_DELIVERY, &params, true).await?.into_rows();
+            let rows = self.run_in_transaction(RECORD_DELIVERY, &params, true).await?.into_rows();
             return Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true)));
         }
         // The usual case, a handler's first statement: the transaction's start, the inbox
@@ -299,7 +281,7 @@ impl Transaction for PgTransaction {
         );
         let rows = self.start(&batch).await?;
         let open = self.open.as_mut().expect("just begun");
-        open.written = true;
+        open.holds_state = true;
         open.savepoint_set = true;
         let first = rows.first().ok_or_else(|| Error::Unavailable("the inbox answered without a row".into()))?;
         first.try_get::<bool, _>(0).map_err(map_error)
