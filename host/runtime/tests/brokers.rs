@@ -52,7 +52,8 @@ async fn clean_up(subject: &Subject, spec: &QueueSpec) {
     let Some(url) = support::amqp_url().filter(|_| subject.broker.name() == "rabbitmq") else { return };
     let connection = lapin::Connection::connect(&url, lapin::ConnectionProperties::default()).await.unwrap();
     let channel = connection.create_channel().await.unwrap();
-    let names = [spec.name.clone(), spec.dead_letter_queue(), format!("{}.retry.300ms", spec.name)];
+    let names =
+        [spec.name.clone(), spec.dead_letter_queue(), format!("{}.retry.300ms", spec.name), format!("{}.bindings", spec.name)];
     for name in names {
         channel.queue_delete(name.as_str().into(), Default::default()).await.unwrap();
     }
@@ -120,5 +121,23 @@ async fn dead_letters_go_to_their_own_queue() {
         assert_eq!(Envelope::parse(&letter.body).unwrap().id, "d", "{}", subject.broker.name());
         letter.settle.ack().await.unwrap();
         clean_up(&subject, &spec).await;
+    }
+}
+
+#[tokio::test]
+async fn a_pattern_dropped_from_the_declaration_no_longer_routes_to_the_queue() {
+    for subject in subjects().await {
+        let before = queue(&subject, "rebinding", &["kept.v1", "dropped.v1"]);
+        subject.broker.declare(&before).await.unwrap();
+        let after = queue(&subject, "rebinding", &["kept.v1"]);
+        subject.broker.declare(&after).await.unwrap();
+        subject.broker.declare(&after).await.unwrap();
+        subject.broker.publish(&[event("dropped.v1", "gone"), event("kept.v1", "kept")]).await.unwrap();
+        let mut deliveries = subject.broker.consume(&after).await.unwrap();
+        let delivery = next_within(&mut deliveries, Duration::from_secs(5)).await.expect("a delivery");
+        assert_eq!(Envelope::parse(&delivery.body).unwrap().id, "kept", "{}", subject.broker.name());
+        delivery.settle.ack().await.unwrap();
+        assert!(next_within(&mut deliveries, Duration::from_millis(500)).await.is_none(), "{}", subject.broker.name());
+        clean_up(&subject, &after).await;
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod rabbitmq;
+mod rabbitmq_bindings;
 mod topic;
 
 use std::time::Duration;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use futures::StreamExt as _;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    ExchangeDeclareOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
@@ -148,17 +148,7 @@ impl Broker for RabbitBroker {
         let channel = self.channel().await?;
         declare_exchange(&channel, &self.exchange).await?;
         channel.queue_declare(queue.name.as_str().into(), durable(), FieldTable::default()).await?;
-        for pattern in &queue.patterns {
-            channel
-                .queue_bind(
-                    queue.name.as_str().into(),
-                    self.exchange.as_str().into(),
-                    pattern.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
-        }
+        super::rabbitmq_bindings::bind_exactly(&channel, &self.exchange, &queue.name, &queue.patterns).await?;
         for delay in &queue.retry_delays {
             let mut arguments = FieldTable::default();
             let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
