@@ -51,6 +51,10 @@ impl Host {
         Ok(line.split_whitespace().nth(1).context("a VmRSS figure")?.parse()?)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
@@ -84,7 +88,11 @@ impl Host {
 }
 
 fn send(address: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(address)?;
+    // Bounded, so that a host that cannot answer shows up as a timeout, not a hang.
+    let socket = address.parse().context("a socket address")?;
+    let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(10))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n{headers}content-length: {}\r\n\r\n",

@@ -13,7 +13,8 @@
 //!   the same broker and a plain Postgres loop of the transaction each event commits;
 //! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
-//! - `criterion`: the in-process cost of one invocation.
+//! - `criterion`: the in-process cost of one invocation;
+//! - `memory` and `connections`: see `pressure.rs`.
 //!
 //! With no section named, all of them run. `--quick` measures for 3 seconds instead of 10,
 //! and fewer events. `JOULE_BENCH_JOULE` names another `joule` binary to measure instead of
@@ -25,6 +26,7 @@
 mod database;
 mod events;
 mod host;
+mod pressure;
 mod swap;
 mod wasmtime_serve;
 mod wrk;
@@ -57,6 +59,8 @@ enum Section {
     Events,
     Swap,
     Criterion,
+    Memory,
+    Connections,
 }
 
 /// What every section needs: where things are, how long to measure, and the table so far.
@@ -92,6 +96,8 @@ fn main() -> anyhow::Result<()> {
             Section::Events => bench.events()?,
             Section::Swap => bench.swap()?,
             Section::Criterion => bench.criterion()?,
+            Section::Memory => bench.memory()?,
+            Section::Connections => bench.connections()?,
         }
     }
     println!("\n| measure | result |\n|---|---|");
@@ -215,6 +221,27 @@ impl Bench {
         drop((a, b));
         self.row(format!("hot swap, cold compile ({rounds} deploys)"), cold.summary());
         self.row(format!("hot swap, cached compile ({rounds} deploys)"), cached.summary());
+        Ok(())
+    }
+
+    fn memory(&mut self) -> anyhow::Result<()> {
+        let guests = self.manifest("tests/manifests/guests.toml")?;
+        let token = ("JOULE_VARIABLE_API_TOKEN", "bench".to_string());
+        let bounded = pressure::memory(&self.joule, &guests, &[token.clone()], self.duration)?;
+        // Enough budget for every slot to keep 8 MiB, the most it may: as before the budget.
+        let unbounded = [token, ("JOULE_POOL_RESIDENT_BUDGET", "20GiB".to_string())];
+        let unbounded = pressure::memory(&self.joule, &guests, &unbounded, self.duration)?;
+        let load = format!("hello at -c1000, memory bombs and traps at -c200, {} each", self.duration);
+        self.row(format!("resident memory, {load}; default pool budget (256 MiB)"), bounded.summary());
+        self.row("the same, slots keeping up to 8 MiB each", unbounded.summary());
+        Ok(())
+    }
+
+    fn connections(&mut self) -> anyhow::Result<()> {
+        let guests = self.manifest("tests/manifests/guests.toml")?;
+        let host = Host::start(&self.joule, &guests, &[("JOULE_VARIABLE_API_TOKEN", "bench".to_string())])?;
+        let flood = pressure::flood(&host, 20_000)?;
+        self.row("idle sockets held against the public listener", flood.summary());
         Ok(())
     }
 

@@ -12,6 +12,12 @@ async fn health_endpoints() {
     assert_eq!((status, body), (200, json!({ "status": "live" })));
     let (status, body) = read(client().get(joule.url("/health/ready")).send().await.unwrap()).await;
     assert_eq!((status, body), (200, json!({ "status": "ready" })));
+    for path in ["/health/live", "/health/ready"] {
+        let response = client().delete(joule.url(path)).send().await.unwrap();
+        assert_eq!(response.headers().get("allow").map(|v| v.to_str().unwrap()), Some("GET, HEAD"));
+        let (status, body) = read(response).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
+    }
 }
 
 #[tokio::test]

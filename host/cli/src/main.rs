@@ -2,6 +2,7 @@
 
 mod admin;
 mod build;
+mod heap_trim;
 mod http_args;
 mod logging;
 mod migrate;

@@ -73,6 +73,7 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let (stop_relay, relay_stopped) = watch::channel(false);
     let relay = (!args.no_relay).then(|| tokio::spawn(runtime.relay().run(stopped(relay_stopped))));
     let replicas = tokio::spawn(runtime.registry().clone().follow(stopped(triggers_stopped.clone())));
+    tokio::spawn(crate::heap_trim::run(stopped(triggers_stopped.clone())));
     let admin = AdminApi::new(runtime.clone(), access);
     let admin = tokio::spawn(admin.serve(admin_listener, stopped(triggers_stopped.clone())));
     tokio::spawn(async move {

@@ -136,6 +136,13 @@ impl Shared {
             return response::error(StatusCode::BAD_REQUEST, "bad_request", problem);
         }
         let path = request.uri().path();
+        let probe = matches!(path, LIVE_PATH | READY_PATH);
+        if probe && !matches!(*request.method(), http::Method::GET | http::Method::HEAD) {
+            let mut response =
+                response::error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{path} answers GET and HEAD"));
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
         match path {
             LIVE_PATH => return response::json(StatusCode::OK, &serde_json::json!({ "status": "live" })),
             READY_PATH => return self.readiness(peer).await,
