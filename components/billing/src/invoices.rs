@@ -56,7 +56,7 @@ enum Filter {
 
 /// Invoices of one session (`?sessionId=`) or one driver (`?driverId=`), oldest first.
 pub fn list(request: Request, _: Params) -> Result {
-    let params = api::query_params(&request);
+    let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
     let value = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());

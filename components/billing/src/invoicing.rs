@@ -5,7 +5,7 @@ use chrono::Utc;
 use joule_sdk::events::{self, Event, Handler, HandlerError};
 use joule_sdk::pricing::{self, ChargingPeriod, Error as PricingError, PriceBreakdown, QuoteInput, SessionUsage};
 use joule_sdk::db;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -43,7 +43,7 @@ fn retry(error: db::Error) -> HandlerError {
 
 pub fn total(amount: &str) -> Result<String, HandlerError> {
     let amount: Decimal = amount.parse().map_err(|_| HandlerError::Permanent(format!("{amount:?} is not an amount")))?;
-    Ok(format!("{:.2}", amount.round_dp_with_strategy(TOTAL_DECIMALS, RoundingStrategy::MidpointAwayFromZero)))
+    Ok(joule_sdk::api::fixed(amount, TOTAL_DECIMALS))
 }
 
 fn keep_tariff(data: &Value) -> Result<(), HandlerError> {
@@ -165,5 +165,7 @@ mod tests {
         assert_eq!(total("0.0050").unwrap(), "0.01");
         assert_eq!(total("0.0049").unwrap(), "0.00");
         assert_eq!(total("-30.0050").unwrap(), "-30.01");
+        // The largest amounts a rule may return format too, where `{:.2}` would panic.
+        assert_eq!(total("-79228162514264337593543950335").unwrap(), "-79228162514264337593543950335.00");
     }
 }

@@ -5,18 +5,18 @@ mod invoicing;
 mod payments;
 
 use joule_sdk::api;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Request, Response};
 
 /// The event handler that keeps tariffs and writes invoices.
 pub use invoicing::Invoicing;
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
 pub fn route(request: Request) -> Response {
-    let mut router = Router::new();
+    let mut router = api::Routes::new();
     router.get("/api/v1/invoices", invoices::list);
     router.get("/api/v1/invoices/:id", invoices::get);
     router.post("/api/v1/invoices/:id/pay", invoices::pay);
-    api::json_fallbacks(router.handle(request))
+    router.handle(request)
 }
 
 /// The wasm exports; unit tests build natively without them.

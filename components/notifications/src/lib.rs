@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Page, Problems};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
-use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
 /// The event handler that renders, stores and sends.
@@ -29,7 +29,7 @@ fn notification(row: Row<'_>) -> Result<Value, db::Error> {
 
 /// A recipient's notifications, oldest first, a page at a time.
 fn list(request: Request, _: Params) -> Result<Response, ApiError> {
-    let params = api::query_params(&request);
+    let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
     let recipient = params.iter().find(|(k, _)| k == "recipient").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
@@ -52,9 +52,9 @@ fn list(request: Request, _: Params) -> Result<Response, ApiError> {
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
 pub fn route(request: Request) -> Response {
-    let mut router = Router::new();
+    let mut router = api::Routes::new();
     router.get("/api/v1/notifications", list);
-    api::json_fallbacks(router.handle(request))
+    router.handle(request)
 }
 
 /// The wasm exports; unit tests build natively without them.

@@ -44,7 +44,7 @@ pub fn read_input(input: &QuoteInput) -> Result<(Tariff, Session), Error> {
 
 /// An amount with the four decimals lines keep.
 pub fn amount(value: Decimal) -> String {
-    format!("{value:.4}")
+    joule_sdk::api::fixed(value, crate::LINE_DECIMALS)
 }
 
 pub fn to_wit(breakdown: &Breakdown) -> PriceBreakdown {

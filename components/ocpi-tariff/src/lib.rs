@@ -5,8 +5,10 @@
 //! prices each dimension with the first element whose restrictions hold, applies step sizes
 //! once per session, and brings the total within the tariff's minimum and maximum price.
 
+mod exact;
 #[cfg(feature = "joule")]
 pub mod joule;
+pub mod limits;
 mod model;
 mod price;
 mod segments;

@@ -4,6 +4,9 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::PricingError;
+use crate::limits::{MAX_ELEMENTS, MAX_PRICE_COMPONENTS};
+
 /// What a price component prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -19,6 +22,9 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension, in declaration order: `ALL[d as usize] == d`.
+    pub const ALL: [Self; 4] = [Self::Energy, Self::Flat, Self::ParkingTime, Self::Time];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Energy => "ENERGY",
@@ -118,6 +124,21 @@ pub struct Tariff {
     pub start_date_time: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date_time: Option<DateTime<Utc>>,
+}
+
+impl Tariff {
+    /// Checks the tariff is within the engine's limits: each segment of a session is matched
+    /// against every element, so their number bounds the work.
+    pub(crate) fn check(&self) -> Result<(), PricingError> {
+        let invalid = |why: String| Err(PricingError::InvalidTariff(why));
+        if self.elements.len() > MAX_ELEMENTS {
+            return invalid(format!("a tariff has at most {MAX_ELEMENTS} elements"));
+        }
+        if self.elements.iter().any(|e| e.price_components.len() > MAX_PRICE_COMPONENTS) {
+            return invalid(format!("an element has at most {MAX_PRICE_COMPONENTS} price components"));
+        }
+        Ok(())
+    }
 }
 
 /// `"HH:MM"`, as OCPI writes times of day.

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::PricingError;
+use crate::limits::{MAX_PERIOD_WH, MAX_PERIODS, MAX_SESSION_DAYS};
 
 /// Energy delivered between two meter readings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +28,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// Checks the session is one the engine can price: in order, and within the limits.
     pub(crate) fn check(&self) -> Result<(), PricingError> {
         let invalid = |why: &str| Err(PricingError::InvalidSession(why.to_string()));
+        if self.periods.len() > MAX_PERIODS {
+            return invalid(&format!("a session has at most {MAX_PERIODS} charging periods"));
+        }
+        if self.periods.iter().any(|p| p.energy_wh > MAX_PERIOD_WH) {
+            return invalid(&format!("a charging period delivers at most {MAX_PERIOD_WH} Wh"));
+        }
+        // Checked before anything is split by day, which a longer session would make costly.
+        if self.unplugged_at.signed_duration_since(self.started_at) > chrono::TimeDelta::days(MAX_SESSION_DAYS) {
+            return invalid(&format!("a session lasts at most {MAX_SESSION_DAYS} days, from its start to unplugging"));
+        }
         if self.charging_ended_at < self.started_at {
             return invalid("charging ends before the session starts");
         }

@@ -192,7 +192,18 @@ fn minimum_and_maximum_price() {
     let breakdown = price(&maximum, &long).unwrap();
     assert_eq!(line(&breakdown, "MAX_PRICE").amount_excl_vat, d("-30.0000"));
     assert_eq!(breakdown.total_excl_vat, d("20.0000"));
-    assert_eq!(breakdown.total_incl_vat, None, "the maximum gives no price including VAT");
+    // A bound with no figure including VAT clamps only the one excluding it (OCPI read
+    // literally); the total including VAT stays as priced, never null when every line has VAT.
+    assert_eq!(line(&breakdown, "MAX_PRICE").amount_incl_vat, Some(d("0")));
+    assert_eq!(breakdown.total_incl_vat, Some(d("60.0000")));
+    let minimum_excl_only = tariff(json!({ "currency": "EUR", "minPrice": { "exclVat": "5.00" },
+        "elements": [{ "priceComponents": [{ "type": "FLAT", "price": "1.00", "vat": "20" }] }] }));
+    let breakdown = price(&minimum_excl_only, &short).unwrap();
+    assert_eq!((breakdown.total_excl_vat, breakdown.total_incl_vat), (d("5.0000"), Some(d("1.2000"))));
+    // Lines with no VAT still give no total including it, whatever the bound.
+    let no_vat = tariff(json!({ "currency": "EUR", "maxPrice": { "exclVat": "1.00", "inclVat": "1.20" },
+        "elements": [{ "priceComponents": [{ "type": "ENERGY", "price": "0.50" }] }] }));
+    assert_eq!(price(&no_vat, &long).unwrap().total_incl_vat, None);
 }
 
 #[test]
@@ -247,4 +258,85 @@ fn tariffs_read_and_write_ocpi_json() {
     let parsed = tariff(text.clone());
     assert_eq!(serde_json::to_value(&parsed).unwrap()["elements"][0]["restrictions"]["startTime"], "22:00");
     assert!(serde_json::from_value::<Tariff>(json!({ "currency": "EUR", "elements": [{ "priceComponents": [{ "type": "GAS", "price": "1" }] }] })).is_err());
+}
+
+/// An error, not a panic, for every amount too large to compute: the rule would trap.
+#[test]
+fn amounts_too_large_to_compute_are_refused() {
+    let huge = energy_only(json!([{ "priceComponents": [{ "type": "ENERGY", "price": "79000000000000000000000000000", "vat": "20" }] }]));
+    let mut session = session(&[(&format!("{MONDAY} 10:00"), &format!("{MONDAY} 11:00"), 1_000)], &format!("{MONDAY} 11:00"), &format!("{MONDAY} 11:00"));
+    assert!(matches!(price(&huge, &session), Err(PricingError::InvalidTariff(_))));
+    session.periods[0].energy_wh = u64::MAX;
+    assert!(matches!(price(&huge, &session), Err(PricingError::InvalidSession(_))), "over a period's most energy");
+    let bounds = tariff(json!({ "currency": "EUR", "maxPrice": { "exclVat": "79000000000000000000000000000" },
+        "minPrice": { "exclVat": "-79000000000000000000000000000" },
+        "elements": [{ "priceComponents": [{ "type": "FLAT", "price": "79000000000000000000000000000" }],
+                       "restrictions": { "minKwh": "79000000000000000000000000000", "maxKwh": "79000000000000000000000000000" } },
+                     { "priceComponents": [{ "type": "FLAT", "price": "1", "stepSize": 4294967295u32 }] }] }));
+    session.periods[0].energy_wh = 1_000;
+    assert_eq!(price(&bounds, &session).unwrap().total_excl_vat, d("1.0000"), "kWh bounds past any energy never hold");
+}
+
+#[test]
+fn refuses_sessions_past_the_limits_before_splitting_them() {
+    let tariff = energy_only(json!([{ "priceComponents": [{ "type": "ENERGY", "price": "0.30" }],
+                                      "restrictions": { "startTime": "01:00", "endTime": "02:00" } }]));
+    // Year 1 to 9999 in one period: refused at once, not split day by day.
+    let utc = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+    let forever = Session {
+        started_at: utc("0001-01-01T00:00:00Z"),
+        charging_ended_at: utc("9999-12-31T00:00:00Z"),
+        unplugged_at: utc("9999-12-31T00:00:00Z"),
+        time_zone: ZONE,
+        periods: vec![ChargingPeriod { starts_at: utc("0001-01-01T00:00:00Z"), ends_at: utc("9999-12-31T00:00:00Z"), energy_wh: 1 }],
+    };
+    let started = std::time::Instant::now();
+    assert!(matches!(price(&tariff, &forever), Err(PricingError::InvalidSession(why)) if why.contains("31 days")));
+    assert!(started.elapsed() < std::time::Duration::from_millis(100));
+    // 31 days exactly is priced; a second more is not.
+    let month = session(&[("2025-01-01 00:00", "2025-02-01 00:00", 1_000)], "2025-02-01 00:00", "2025-02-01 00:00");
+    assert!(price(&tariff, &month).is_ok());
+    let mut longer = month.clone();
+    longer.unplugged_at += chrono::TimeDelta::seconds(1);
+    assert!(matches!(price(&tariff, &longer), Err(PricingError::InvalidSession(_))));
+    // At most 1000 periods.
+    let start = at("2025-01-06 00:00");
+    let periods = |count: i64| (0..count)
+        .map(|i| ChargingPeriod { starts_at: start + chrono::TimeDelta::minutes(i), ends_at: start + chrono::TimeDelta::minutes(i + 1), energy_wh: 10 })
+        .collect::<Vec<_>>();
+    let mut many = Session { started_at: start, charging_ended_at: start + chrono::TimeDelta::minutes(1001), unplugged_at: start + chrono::TimeDelta::minutes(1001), time_zone: ZONE, periods: periods(1000) };
+    assert!(price(&tariff, &many).is_ok());
+    many.periods = periods(1001);
+    assert!(matches!(price(&tariff, &many), Err(PricingError::InvalidSession(why)) if why.contains("1000")));
+}
+
+/// The largest tariff over the longest session with the most periods is priced well within
+/// the rule's limits (2 s): each segment reads each element's restrictions once.
+#[test]
+fn the_largest_tariff_and_session_price_quickly() {
+    let elements: Vec<serde_json::Value> = (0..limits::MAX_ELEMENTS)
+        .map(|i| {
+            let (hour, minute) = (i / 4 % 24, i % 4 * 15);
+            json!({ "priceComponents": [{ "type": "ENERGY", "price": "0.30", "vat": "20" }, { "type": "TIME", "price": "1.00" },
+                                        { "type": "PARKING_TIME", "price": "2.00" }],
+                    "restrictions": { "startTime": format!("{hour:02}:{minute:02}"), "endTime": format!("{:02}:{minute:02}", (hour + 1) % 24),
+                                      "minKwh": format!("{}", i * 3), "maxPower": format!("{}", 1000 - i),
+                                      "dayOfWeek": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"] } })
+        })
+        .collect();
+    let mut all = elements;
+    all.push(json!({ "priceComponents": [{ "type": "ENERGY", "price": "0.25" }] }));
+    all.truncate(limits::MAX_ELEMENTS);
+    let tariff = energy_only(serde_json::Value::Array(all));
+    let start = at("2025-01-06 00:00");
+    let step = chrono::TimeDelta::minutes(44);
+    let periods: Vec<ChargingPeriod> = (0..limits::MAX_PERIODS as i32)
+        .map(|i| ChargingPeriod { starts_at: start + step * i, ends_at: start + step * (i + 1), energy_wh: 7_000 })
+        .collect();
+    let end = start + chrono::TimeDelta::days(limits::MAX_SESSION_DAYS);
+    let session = Session { started_at: start, charging_ended_at: periods.last().unwrap().ends_at, unplugged_at: end, time_zone: ZONE, periods };
+    let started = std::time::Instant::now();
+    let breakdown = price(&tariff, &session).unwrap();
+    assert!(breakdown.total_excl_vat > Decimal::ZERO);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
 }

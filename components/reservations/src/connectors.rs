@@ -1,5 +1,6 @@
 //! The copy of stations and connectors that bookings and sessions check against.
 
+use chrono::{DateTime, Utc};
 use joule_sdk::db::{self, Error};
 use uuid::Uuid;
 
@@ -31,8 +32,33 @@ pub fn take_turn(station: Uuid, connector: &str) -> Result<Option<String>, Error
     rows.first().map(|row| row.get("status")).transpose()
 }
 
-/// The tariff version and pricing rule in force now, if the tariff's events have arrived.
-pub fn tariff(id: &str) -> Result<Option<(i64, String)>, Error> {
-    let rows = db::query("SELECT version, rule FROM tariffs WHERE id = $1", &[&id])?;
-    rows.first().map(|row| Ok((row.get("version")?, row.get("rule")?))).transpose()
+/// A tariff's newest version, as its events said.
+pub struct TariffCopy {
+    pub version: i64,
+    pub rule: String,
+    /// When the version is in force: from `valid_from` (inclusive) to `valid_until` (exclusive).
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl TariffCopy {
+    /// Whether a session starting at `at` can be priced with it.
+    pub fn in_force_at(&self, at: DateTime<Utc>) -> bool {
+        self.valid_from.is_none_or(|from| from <= at) && self.valid_until.is_none_or(|until| at < until)
+    }
+}
+
+/// The tariff's newest version, if its events have arrived.
+pub fn tariff(id: &str) -> Result<Option<TariffCopy>, Error> {
+    let rows = db::query("SELECT version, rule, valid_from, valid_until FROM tariffs WHERE id = $1", &[&id])?;
+    rows.first()
+        .map(|row| {
+            Ok(TariffCopy {
+                version: row.get("version")?,
+                rule: row.get("rule")?,
+                valid_from: row.get("valid_from")?,
+                valid_until: row.get("valid_until")?,
+            })
+        })
+        .transpose()
 }

@@ -3,24 +3,22 @@
 //! Reads show the status as it is now; writes and event deliveries also record it and
 //! publish `reservation.expired.v1`, once per reservation.
 
-use chrono::{DateTime, Duration, Utc};
-use joule_sdk::{db, events, variables};
+use chrono::{DateTime, Utc};
+use joule_sdk::{db, events};
 use serde_json::json;
 
-/// The grace period after a reservation's end, from the `no_show_grace_minutes` variable.
-pub fn grace() -> Duration {
-    let minutes = variables::get("no_show_grace_minutes").ok().and_then(|m| m.parse::<i64>().ok()).unwrap_or(15);
-    Duration::minutes(minutes.max(0))
-}
+use crate::settings::no_show_grace;
 
-/// The status a stored one means at `now`.
+/// The status a stored one means at `now`. Checked: a booking stored before bookings were
+/// bounded may end in the year 9999.
 pub fn effective_status(status: &str, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> &str {
-    if status == "confirmed" && ends_at + grace() < now { "no_show" } else { status }
+    let past_grace = ends_at.checked_add_signed(no_show_grace()).is_some_and(|end| end < now);
+    if status == "confirmed" && past_grace { "no_show" } else { status }
 }
 
 /// Records every reservation that became a no-show, and publishes each.
 pub fn sweep(now: DateTime<Utc>) -> Result<(), db::Error> {
-    let cutoff = now - grace();
+    let cutoff = now - no_show_grace();
     let expired = db::query(
         "UPDATE reservations SET status = 'no_show', updated_at = $2
          WHERE status = 'confirmed' AND ends_at < $1

@@ -5,19 +5,21 @@
 
 mod connectors;
 mod expiry;
+mod limits;
 mod replica;
 mod reservations;
 mod sessions;
+mod settings;
 
 use joule_sdk::api;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Request, Response};
 
 /// The event handler that keeps the copy of stations and tariffs.
 pub use replica::Replica;
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
 pub fn route(request: Request) -> Response {
-    let mut router = Router::new();
+    let mut router = api::Routes::new();
     router.post("/api/v1/reservations", reservations::create);
     router.get("/api/v1/reservations", reservations::list);
     router.get("/api/v1/reservations/:id", reservations::get);
@@ -26,7 +28,7 @@ pub fn route(request: Request) -> Response {
     router.get("/api/v1/sessions/:id", sessions::get);
     router.post("/api/v1/sessions/:id/meter-values", sessions::meter_value);
     router.post("/api/v1/sessions/:id/stop", sessions::stop);
-    api::json_fallbacks(router.handle(request))
+    router.handle(request)
 }
 
 

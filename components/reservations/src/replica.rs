@@ -41,10 +41,13 @@ struct Removed {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Tariff {
     id: String,
     version: i64,
     rule: String,
+    start_date_time: Option<DateTime<Utc>>,
+    end_date_time: Option<DateTime<Utc>>,
 }
 
 fn retry(error: db::Error) -> HandlerError {
@@ -104,10 +107,11 @@ fn apply(event: &Event) -> Result<(), HandlerError> {
         "tariff.created.v1" | "tariff.updated.v1" => {
             let tariff: Tariff = serde_json::from_value(data).map_err(|_| parse(()))?;
             db::execute(
-                "INSERT INTO tariffs (id, version, rule) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, rule = excluded.rule
+                "INSERT INTO tariffs (id, version, rule, valid_from, valid_until) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, rule = excluded.rule,
+                     valid_from = excluded.valid_from, valid_until = excluded.valid_until
                  WHERE tariffs.version < excluded.version",
-                &[&tariff.id, &tariff.version, &tariff.rule],
+                &[&tariff.id, &tariff.version, &tariff.rule, &tariff.start_date_time, &tariff.end_date_time],
             )
             .map(drop)
             .map_err(retry)

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry};
+use crate::{connectors, expiry, limits, settings};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -44,9 +44,7 @@ pub fn create(request: Request, _: Params) -> Result {
     let starts_at = reader.timestamp("startsAt", &mut problems);
     let ends_at = reader.timestamp("endsAt", &mut problems);
     if let (Some(starts), Some(ends)) = (starts_at, ends_at) {
-        if ends <= starts {
-            problems.add("endsAt", "must be after startsAt");
-        }
+        limits::booking(starts, ends, now, settings::max_booking(), settings::max_booking_lead(), &mut problems);
         if starts < now - chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
             problems.add("startsAt", "must not be in the past");
         }
@@ -105,7 +103,7 @@ pub fn get(_: Request, params: Params) -> Result {
 
 /// A driver's reservations, oldest first, a page at a time.
 pub fn list(request: Request, _: Params) -> Result {
-    let params = api::query_params(&request);
+    let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
     let driver = params.iter().find(|(k, _)| k == "driverId").map(|(_, v)| v.clone());

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry};
+use crate::limits::{self, MAX_READINGS, MAX_REGISTER_WH};
+use crate::connectors::{self, TariffCopy};
+use crate::expiry;
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -61,7 +63,7 @@ pub fn start(request: Request, _: Params) -> Result {
     let connector_id = reader.string("connectorId", 36, &mut problems);
     let driver_id = reader.string("driverId", 64, &mut problems);
     let reservation = reader.optional_string("reservationId", 36, &mut problems).map(|r| r.map(|r| Uuid::parse_str(&r)));
-    let meter_start = reader.whole("meterStartWh", 0, &mut problems);
+    let meter_start = reader.whole("meterStartWh", 0, MAX_REGISTER_WH, &mut problems);
     let started_at = reader.optional_timestamp("startedAt", &mut problems).map(|at| at.unwrap_or(now));
     if matches!(station, Some(Err(_))) {
         problems.add("stationId", "names no station");
@@ -73,7 +75,7 @@ pub fn start(request: Request, _: Params) -> Result {
     let station = station.expect("checked").expect("checked");
     let (connector_id, driver_id) = (connector_id.expect("checked"), driver_id.expect("checked"));
     let reservation = reservation.expect("checked").map(|r| r.expect("checked"));
-    let meter_start = i64::try_from(meter_start.expect("checked")).unwrap_or(i64::MAX);
+    let meter_start = register(meter_start.expect("checked"));
     let started_at = started_at.expect("checked");
 
     expiry::sweep(now)?;
@@ -128,8 +130,17 @@ pub fn start(request: Request, _: Params) -> Result {
         Some(id) => connectors::tariff(id)?,
         None => None,
     };
+    // A session its tariff cannot price would never be invoiced.
+    if let (Some(id), Some(tariff)) = (&copy.tariff_id, &tariff)
+        && !tariff.in_force_at(started_at)
+    {
+        return Err(ApiError::conflict(
+            "tariff_not_in_force",
+            format!("the station's tariff {id:?} is not in force at {}", api::time(started_at)),
+        ));
+    }
     let rule_version = match &tariff {
-        Some((_, rule)) => Some(pricing::rule_version(rule).map_err(|e| {
+        Some(TariffCopy { rule, .. }) => Some(pricing::rule_version(rule).map_err(|e| {
             eprintln!("no version of the pricing rule {rule:?}: {e:?}");
             ApiError::new(503, "temporarily_unavailable", "the tariff's pricing rule is not available; retry")
         })?),
@@ -150,8 +161,8 @@ pub fn start(request: Request, _: Params) -> Result {
             &started_at,
             &copy.time_zone,
             &copy.tariff_id,
-            &tariff.as_ref().map(|(version, _)| *version),
-            &tariff.as_ref().map(|(_, rule)| rule.clone()),
+            &tariff.as_ref().map(|t| t.version),
+            &tariff.as_ref().map(|t| t.rule.clone()),
             &rule_version.map(i64::from),
         ],
     )?;
@@ -173,6 +184,15 @@ pub fn get(_: Request, params: Params) -> Result {
     Ok(api::json(200, &find(id)?.ok_or_else(|| ApiError::not_found("session", &id.to_string()))?))
 }
 
+/// A register reading, checked to be at most [`MAX_REGISTER_WH`], as stored.
+fn register(wh: u64) -> i64 {
+    i64::try_from(wh).expect("bounded by MAX_REGISTER_WH")
+}
+
+fn started_at(session: &Value) -> DateTime<Utc> {
+    session["startedAt"].as_str().and_then(|t| t.parse().ok()).expect("stored")
+}
+
 /// The session, which must still be charging, and its last meter reading.
 fn active(id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
     let session = find(id)?.ok_or_else(|| ApiError::not_found("session", &id.to_string()))?;
@@ -185,10 +205,7 @@ fn active(id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
     )?;
     let (at, energy) = match rows.first() {
         Some(row) => (row.get("taken_at")?, row.get("energy_wh")?),
-        None => {
-            let started: DateTime<Utc> = session["startedAt"].as_str().and_then(|t| t.parse().ok()).expect("stored");
-            (started, session["meterStartWh"].as_i64().expect("stored"))
-        }
+        None => (started_at(&session), session["meterStartWh"].as_i64().expect("stored")),
     };
     Ok((session, at, energy))
 }
@@ -201,16 +218,22 @@ pub fn meter_value(request: Request, params: Params) -> Result {
     let reader = Reader::body(&body, &mut problems);
     reader.only(&["timestamp", "energyWh"], &mut problems);
     let taken_at = reader.timestamp("timestamp", &mut problems);
-    let energy = reader.whole("energyWh", 0, &mut problems);
+    let energy = reader.whole("energyWh", 0, MAX_REGISTER_WH, &mut problems);
     problems.finish()?;
-    let (taken_at, energy) = (taken_at.expect("checked"), i64::try_from(energy.expect("checked")).unwrap_or(i64::MAX));
-    let (_, last_at, last_energy) = active(id)?;
+    let (taken_at, energy) = (taken_at.expect("checked"), register(energy.expect("checked")));
+    let (session, last_at, last_energy) = active(id)?;
     let mut problems = Problems::new();
     if taken_at <= last_at {
         problems.add("timestamp", "must be after the session's start and its last reading");
     }
+    limits::within_session("timestamp", taken_at, started_at(&session), &mut problems);
     if energy < last_energy {
         problems.add("energyWh", format!("must not be below the last reading, {last_energy} Wh"));
+    }
+    limits::energy_step("energyWh", energy, last_energy, &mut problems);
+    let readings = db::query("SELECT count(*) AS n FROM meter_values WHERE session_id = $1", &[&id])?;
+    if readings.first().map(|row| row.get::<i64>("n")).transpose()?.unwrap_or(0) >= MAX_READINGS {
+        problems.add("timestamp", format!("the session already holds {MAX_READINGS} readings, the most one may"));
     }
     problems.finish()?;
     db::execute("INSERT INTO meter_values (session_id, taken_at, energy_wh) VALUES ($1, $2, $3)", &[&id, &taken_at, &energy])?;
@@ -225,11 +248,11 @@ pub fn stop(request: Request, params: Params) -> Result {
     let mut problems = Problems::new();
     let reader = Reader::body(&body, &mut problems);
     reader.only(&["meterStopWh", "stoppedAt", "unpluggedAt"], &mut problems);
-    let meter_stop = reader.whole("meterStopWh", 0, &mut problems);
+    let meter_stop = reader.whole("meterStopWh", 0, MAX_REGISTER_WH, &mut problems);
     let stopped_at = reader.optional_timestamp("stoppedAt", &mut problems).map(|at| at.unwrap_or(now));
     let unplugged_at = reader.optional_timestamp("unpluggedAt", &mut problems);
     problems.finish()?;
-    let meter_stop = i64::try_from(meter_stop.expect("checked")).unwrap_or(i64::MAX);
+    let meter_stop = register(meter_stop.expect("checked"));
     let stopped_at = stopped_at.expect("checked");
     let unplugged_at = unplugged_at.expect("checked").unwrap_or(stopped_at);
     let (session, last_at, last_energy) = active(id)?;
@@ -243,6 +266,10 @@ pub fn stop(request: Request, params: Params) -> Result {
     if meter_stop < last_energy {
         problems.add("meterStopWh", format!("must not be below the last reading, {last_energy} Wh"));
     }
+    let started = started_at(&session);
+    limits::within_session("stoppedAt", stopped_at, started, &mut problems);
+    limits::within_session("unpluggedAt", unplugged_at, started, &mut problems);
+    limits::energy_step("meterStopWh", meter_stop, last_energy, &mut problems);
     problems.finish()?;
 
     let periods = periods(id, &session, stopped_at, meter_stop)?;
@@ -259,8 +286,7 @@ pub fn stop(request: Request, params: Params) -> Result {
 
 /// The charging periods between consecutive readings, from the start to the stop.
 fn periods(id: Uuid, session: &Value, stopped_at: DateTime<Utc>, meter_stop: i64) -> Result<Vec<Value>> {
-    let started: DateTime<Utc> = session["startedAt"].as_str().and_then(|t| t.parse().ok()).expect("stored");
-    let mut readings = vec![(started, session["meterStartWh"].as_i64().expect("stored"))];
+    let mut readings = vec![(started_at(session), session["meterStartWh"].as_i64().expect("stored"))];
     let rows = db::query("SELECT taken_at, energy_wh FROM meter_values WHERE session_id = $1 ORDER BY taken_at", &[&id])?;
     for row in rows.iter() {
         readings.push((row.get("taken_at")?, row.get("energy_wh")?));

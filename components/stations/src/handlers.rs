@@ -35,7 +35,7 @@ pub fn create(request: Request, _: Params) -> Result {
 
 pub fn list(request: Request, _: Params) -> Result {
     let mut problems = Problems::new();
-    let page = Page::from_query(&api::query_params(&request), &mut problems);
+    let page = Page::from_query(&api::query_params(&request)?, &mut problems);
     problems.finish()?;
     let (stations, more) = store::list(&page)?;
     let next_cursor = more.then(|| stations.last().map(|s| Page::cursor_after(&s.id.to_string()))).flatten();
@@ -47,8 +47,8 @@ pub fn get(_: Request, params: Params) -> Result {
 }
 
 pub fn update(request: Request, params: Params) -> Result {
-    let mut station = existing(&params)?;
     let patch = input::station_patch(&api::read_json(&request)?)?;
+    let mut station = claimed(&params)?;
     station.name = patch.name.unwrap_or(station.name);
     station.location = patch.location.unwrap_or(station.location);
     station.address = patch.address.unwrap_or(station.address);
@@ -79,9 +79,9 @@ pub fn delete(_: Request, params: Params) -> Result {
 }
 
 pub fn set_connector_status(request: Request, params: Params) -> Result {
-    let station = existing(&params)?;
-    let connector_id = params.get("connector_id").unwrap_or_default();
     let status = input::connector_status(&api::read_json(&request)?)?;
+    let station = claimed(&params)?;
+    let connector_id = params.get("connector_id").unwrap_or_default();
     let Some(mut connector) = station.connectors.into_iter().find(|c| c.connector_id == connector_id) else {
         return Err(ApiError::not_found("connector", connector_id));
     };
@@ -110,6 +110,15 @@ fn station_id(params: &Params) -> Result<Uuid> {
 fn existing(params: &Params) -> Result<Station> {
     let id = station_id(params)?;
     store::find(id)?.ok_or_else(|| ApiError::not_found("station", &id.to_string()))
+}
+
+/// The station, read after taking its turn (see [`store::claim`]).
+fn claimed(params: &Params) -> Result<Station> {
+    let id = station_id(params)?;
+    if !store::claim(id)? {
+        return Err(ApiError::not_found("station", &id.to_string()));
+    }
+    existing(params)
 }
 
 fn connector(new: NewConnector, status: &str) -> Connector {

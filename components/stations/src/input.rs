@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::station::{CONNECTOR_STATUSES, CONNECTOR_TYPES, Location};
 
+// Every string and list is bounded, so a station's events stay a few KiB.
 const MAX_NAME: usize = 200;
+/// An address is free text: it may span lines.
 const MAX_ADDRESS: usize = 500;
 const MAX_TARIFF_ID: usize = 64;
 const MAX_CONNECTOR_ID: usize = 36;
@@ -51,7 +53,7 @@ pub fn new_station(body: &Value) -> Result<NewStation, ApiError> {
     reader.only(&FIELDS, &mut problems);
     let name = reader.string("name", MAX_NAME, &mut problems);
     let location = reader.object("location", true, &mut problems).and_then(|l| location(&l, &mut problems));
-    let address = reader.optional_string("address", MAX_ADDRESS, &mut problems);
+    let address = reader.optional_text("address", MAX_ADDRESS, &mut problems);
     let time_zone = time_zone(&reader, &mut problems);
     let tariff_id = reader.optional_string("tariffId", MAX_TARIFF_ID, &mut problems);
     let connectors = connectors(&reader, true, &mut problems);
@@ -79,7 +81,7 @@ pub fn station_patch(body: &Value) -> Result<StationPatch, ApiError> {
         patch.location = reader.object("location", true, &mut problems).and_then(|l| location(&l, &mut problems));
     }
     if reader.has("address") {
-        patch.address = reader.optional_string("address", MAX_ADDRESS, &mut problems);
+        patch.address = reader.optional_text("address", MAX_ADDRESS, &mut problems);
     }
     if reader.has("timeZone") {
         patch.time_zone = time_zone(&reader, &mut problems);
@@ -126,8 +128,9 @@ fn time_zone(reader: &Reader<'_>, problems: &mut Problems) -> Option<String> {
 }
 
 fn connectors(reader: &Reader<'_>, required: bool, problems: &mut Problems) -> Option<Vec<NewConnector>> {
-    let items = reader.objects("connectors", required, problems)?;
-    if items.is_empty() || items.len() > MAX_CONNECTORS {
+    // Past the most, the list is refused as a whole; its connectors are not read one by one.
+    let items = reader.objects("connectors", required, MAX_CONNECTORS, problems)?;
+    if items.is_empty() {
         problems.add(reader.path("connectors"), format!("must list 1 to {MAX_CONNECTORS} connectors"));
         return None;
     }
@@ -149,7 +152,11 @@ fn connectors(reader: &Reader<'_>, required: bool, problems: &mut Problems) -> O
         {
             problems.add(item.path("type"), format!("must be one of {}", CONNECTOR_TYPES.join(", ")));
         }
-        let power = item.number("maxPowerKw", f64::MIN_POSITIVE, MAX_POWER_KW, problems);
+        // Above 0, as openapi.yaml's exclusiveMinimum says: however small, a positive power is fine.
+        let power = item.number("maxPowerKw", 0.0, MAX_POWER_KW, problems).filter(|kw| *kw > 0.0);
+        if power.is_none() && item.has("maxPowerKw") {
+            problems.add(item.path("maxPowerKw"), format!("must be above 0 and at most {MAX_POWER_KW}"));
+        }
         if let (Some(connector_id), Some(kind), Some(max_power_kw)) = (id, kind, power) {
             connectors.push(NewConnector { connector_id, kind, max_power_kw });
         }
@@ -233,5 +240,26 @@ mod tests {
         assert_eq!(connector_status(&json!({ "status": "Charging" })).unwrap(), "Charging");
         assert!(connector_status(&json!({ "status": "charging" })).is_err());
         assert!(connector_status(&json!({})).is_err());
+    }
+
+    #[test]
+    fn refuses_control_characters_and_too_many_connectors() {
+        let mut body = valid();
+        body["name"] = json!("Harbour\u{0}Hub");
+        body["tariffId"] = json!("t\u{0}");
+        body["address"] = json!("Pier 1\nAmsterdam");
+        let found = details(new_station(&body).unwrap_err());
+        assert_eq!(found["name"], "must not contain control characters");
+        assert_eq!(found["tariffId"], "must not contain control characters");
+        assert!(found.get("address").is_none(), "an address may span lines: {found}");
+        body = valid();
+        body["address"] = json!("Pier 1\u{0}");
+        body["connectors"] = json!(vec![body["connectors"][0].clone(); 10_000]);
+        let found = details(new_station(&body).unwrap_err());
+        assert_eq!(found["address"], "must not contain control characters other than tabs and line breaks");
+        assert_eq!(found["connectors"], "must list at most 32 items");
+        assert_eq!(found.as_object().unwrap().len(), 2, "the connectors are not read one by one: {found}");
+        let patch = station_patch(&json!({ "name": "tab\there" })).unwrap_err();
+        assert_eq!(details(patch)["name"], "must not contain control characters");
     }
 }

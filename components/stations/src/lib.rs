@@ -6,18 +6,18 @@ mod station;
 mod store;
 
 use joule_sdk::api;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Request, Response};
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
 pub fn route(request: Request) -> Response {
-    let mut router = Router::new();
+    let mut router = api::Routes::new();
     router.post("/api/v1/stations", handlers::create);
     router.get("/api/v1/stations", handlers::list);
     router.get("/api/v1/stations/:id", handlers::get);
     router.patch("/api/v1/stations/:id", handlers::update);
     router.delete("/api/v1/stations/:id", handlers::delete);
     router.put("/api/v1/stations/:id/connectors/:connector_id/status", handlers::set_connector_status);
-    api::json_fallbacks(router.handle(request))
+    router.handle(request)
 }
 
 /// The wasm export; unit tests build natively without it.

@@ -89,6 +89,13 @@ pub fn list(page: &Page) -> Result<(Vec<Station>, bool), Error> {
     Ok((stations, more))
 }
 
+/// Takes the station's turn before it is read for a change: a write first holds the row (the
+/// writer on SQLite) to the commit, so concurrent changes run one after the other instead of
+/// one overwriting what the other wrote, or failing on a stale read. Returns whether it exists.
+pub fn claim(id: Uuid) -> Result<bool, Error> {
+    Ok(db::execute("UPDATE stations SET updated_at = updated_at WHERE id = $1", &[&id])? > 0)
+}
+
 /// Writes a changed station; its connectors are replaced when they changed.
 pub fn update(station: &Station, connectors_changed: bool) -> Result<(), Error> {
     db::execute(

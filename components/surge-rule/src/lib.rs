@@ -44,14 +44,28 @@ impl Surge {
     }
 }
 
-fn scale(breakdown: &mut Breakdown, multiplier: Decimal) {
-    let scaled = |amount: Decimal| (amount * multiplier).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+/// The largest multiplier: a surge is a premium, not a different currency.
+const MAX_MULTIPLIER: u32 = 100;
+
+fn too_large() -> Error {
+    Error::InvalidTariff("the surged amounts are too large to compute exactly".into())
+}
+
+/// Multiplies every amount, checked: an amount too large to compute is refused, not a panic.
+fn scale(breakdown: &mut Breakdown, multiplier: Decimal) -> Result<(), Error> {
+    let scaled = |amount: Decimal| {
+        amount.checked_mul(multiplier).map(|a| a.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)).ok_or_else(too_large)
+    };
     for line in &mut breakdown.lines {
-        line.amount_excl_vat = scaled(line.amount_excl_vat);
-        line.amount_incl_vat = line.amount_incl_vat.map(scaled);
+        line.amount_excl_vat = scaled(line.amount_excl_vat)?;
+        line.amount_incl_vat = line.amount_incl_vat.map(scaled).transpose()?;
     }
-    breakdown.total_excl_vat = breakdown.lines.iter().map(|l| l.amount_excl_vat).sum();
-    breakdown.total_incl_vat = breakdown.lines.iter().map(|l| l.amount_incl_vat).sum();
+    let sum = |amounts: Vec<Decimal>| amounts.into_iter().try_fold(Decimal::ZERO, Decimal::checked_add).ok_or_else(too_large);
+    breakdown.total_excl_vat = sum(breakdown.lines.iter().map(|l| l.amount_excl_vat).collect())?;
+    // None when a line has no VAT, as the engine gives it.
+    let incl: Option<Vec<Decimal>> = breakdown.lines.iter().map(|l| l.amount_incl_vat).collect();
+    breakdown.total_incl_vat = incl.map(sum).transpose()?;
+    Ok(())
 }
 
 /// Prices a quote: OCPI, with the surge multiplier when it applies.
@@ -59,12 +73,12 @@ pub fn price(input: &QuoteInput) -> Result<PriceBreakdown, Error> {
     let mut breakdown = quote(input)?;
     let surge: WithSurge = serde_json::from_str(&input.tariff).map_err(|e| Error::InvalidTariff(e.to_string()))?;
     if let Some(surge) = surge.rule_options {
-        if surge.multiplier <= Decimal::ZERO {
-            return Err(Error::InvalidTariff("the surge multiplier must be positive".into()));
+        if surge.multiplier <= Decimal::ZERO || surge.multiplier > Decimal::from(MAX_MULTIPLIER) {
+            return Err(Error::InvalidTariff(format!("the surge multiplier must be above 0 and at most {MAX_MULTIPLIER}")));
         }
         let (_, session) = read_input(input)?;
         if surge.applies(&session)? {
-            scale(&mut breakdown, surge.multiplier);
+            scale(&mut breakdown, surge.multiplier)?;
         }
     }
     Ok(to_wit(&breakdown))
@@ -93,10 +107,14 @@ mod tests {
     use super::*;
 
     fn input(started: &str) -> QuoteInput {
+        input_with(started, "0.30", "1.5")
+    }
+
+    fn input_with(started: &str, price: &str, multiplier: &str) -> QuoteInput {
         let tariff = serde_json::json!({
             "currency": "EUR",
-            "elements": [{ "priceComponents": [{ "type": "ENERGY", "price": "0.30", "vat": "20" }] }],
-            "ruleOptions": { "multiplier": "1.5", "startTime": "17:00", "endTime": "20:00" }
+            "elements": [{ "priceComponents": [{ "type": "ENERGY", "price": price, "vat": "20" }] }],
+            "ruleOptions": { "multiplier": multiplier, "startTime": "17:00", "endTime": "20:00" }
         });
         let end = started.replace("T17:", "T18:").replace("T10:", "T11:");
         QuoteInput {
@@ -118,5 +136,15 @@ mod tests {
         assert_eq!(peak.total_incl_vat.as_deref(), Some("5.4000"));
         let off_peak = price(&input("2025-01-06T10:00:00Z")).unwrap();
         assert_eq!(off_peak.total_excl_vat, "3.0000");
+    }
+
+    #[test]
+    fn amounts_too_large_to_surge_are_refused_not_a_panic() {
+        let peak = "2025-01-06T17:00:00Z";
+        let huge = price(&input_with(peak, "790000000000000000000000000", "99"));
+        assert!(matches!(&huge, Err(Error::InvalidTariff(why)) if why.contains("too large")), "{huge:?}");
+        for multiplier in ["0", "-1", "101", "79000000000000000000000000000"] {
+            assert!(matches!(price(&input_with(peak, "0.30", multiplier)), Err(Error::InvalidTariff(_))), "{multiplier}");
+        }
     }
 }

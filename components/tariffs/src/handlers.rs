@@ -7,12 +7,27 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{store, validate};
+use crate::{session, store, validate};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
+/// A tariff must name a rule that is deployed: one that is not could price no session, and
+/// every session started on it would find no rule version to pin.
+fn deployed(tariff: &Value) -> Result<()> {
+    let rule = tariff["rule"].as_str().unwrap_or(validate::DEFAULT_RULE);
+    match pricing::rule_version(rule) {
+        Ok(_) => Ok(()),
+        Err(PricingError::RuleUnavailable(why)) => Err(Problems::one("rule", &why)),
+        Err(error) => {
+            eprintln!("the pricing rule {rule:?} could not be checked: {error:?}");
+            Err(ApiError::new(503, "temporarily_unavailable", "the pricing rule could not be checked; retry"))
+        }
+    }
+}
+
 pub fn create(request: Request, _: Params) -> Result {
     let mut tariff = validate::tariff(&api::read_json(&request)?)?;
+    deployed(&tariff)?;
     let (id, created_at) = (joule_sdk::ids::time_ordered(), Utc::now());
     tariff["id"] = json!(id);
     tariff["version"] = json!(1);
@@ -28,11 +43,12 @@ pub fn get(request: Request, params: Params) -> Result {
     let id = tariff_id(&params)?;
     let mut problems = Problems::new();
     let mut version = None;
-    for (name, value) in api::query_params(&request) {
+    for (name, value) in api::query_params(&request)? {
         if name == "version" {
+            // Versions are stored as 32-bit integers.
             match value.parse::<i64>() {
-                Ok(v) if v >= 1 => version = Some(v),
-                _ => problems.add("version", "must be a whole number from 1"),
+                Ok(v) if (1..=i64::from(i32::MAX)).contains(&v) => version = Some(v),
+                _ => problems.add("version", format!("must be a whole number from 1 to {}", i32::MAX)),
             }
         }
     }
@@ -45,6 +61,7 @@ pub fn get(request: Request, params: Params) -> Result {
 pub fn update(request: Request, params: Params) -> Result {
     let id = tariff_id(&params)?;
     let mut tariff = validate::tariff(&api::read_json(&request)?)?;
+    deployed(&tariff)?;
     let version = store::latest_version(id)?.ok_or_else(|| ApiError::not_found("tariff", &id.to_string()))? + 1;
     let created_at = Utc::now();
     tariff["id"] = json!(id);
@@ -88,7 +105,7 @@ pub fn quote(request: Request, _: Params) -> Result {
             Some(tariff.clone())
         }
     };
-    let session = validate::session(&reader, &mut problems);
+    let session = session::read(&reader, &mut problems);
     problems.finish()?;
     let (tariff, session) = (tariff.expect("checked"), session.expect("checked"));
     let rule = tariff["rule"].as_str().unwrap_or(validate::DEFAULT_RULE).to_string();

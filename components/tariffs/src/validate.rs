@@ -1,12 +1,25 @@
-//! Checking a tariff and a quote's session field by field, so one 422 names every problem.
+//! Checking a tariff field by field, so one 422 names every problem.
+//!
+//! Every field is bounded (see `ocpi_tariff::limits`): the pricing rule can price any tariff
+//! accepted here, and the largest one's `tariff.created.v1` event stays well inside the
+//! platform's 256 KiB event limit.
 
-use chrono::{DateTime, NaiveDate, NaiveTime};
-use joule_sdk::api::{ApiError, Problems, Reader};
+use chrono::{NaiveDate, NaiveTime};
+use joule_sdk::api::{ApiError, Problems, Reader, timestamp};
+use ocpi_tariff::limits::{
+    MAX_DAYS, MAX_ELEMENTS, MAX_PRICE_COMPONENTS, MAX_SESSION_SECONDS, MAX_STEP_SIZE, max_kwh, max_power_kw, max_price,
+    max_vat,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 /// The pricing rule a tariff uses when it names none.
 pub const DEFAULT_RULE: &str = "ocpi";
+
+const MAX_NAME: usize = 200;
+const MAX_RULE: usize = 48;
+/// `ruleOptions` are the rule's to read, so only their size is checked here, as JSON.
+pub const MAX_RULE_OPTIONS_BYTES: usize = 4096;
 
 const TARIFF_FIELDS: [&str; 9] =
     ["name", "currency", "rule", "ruleOptions", "elements", "minPrice", "maxPrice", "startDateTime", "endDateTime"];
@@ -35,19 +48,23 @@ pub fn tariff_into(body: &Value, prefix: &str, problems: &mut Problems) {
     let mut local = Problems::new();
     let reader = Reader::body(body, &mut local);
     reader.only(&TARIFF_FIELDS, &mut local);
-    reader.optional_string("name", 200, &mut local);
+    reader.optional_string("name", MAX_NAME, &mut local);
     if let Some(currency) = reader.string("currency", 3, &mut local)
         && !(currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()))
     {
         local.add("currency", "must be an ISO 4217 code such as \"EUR\"");
     }
-    if let Some(Some(rule)) = reader.optional_string("rule", 48, &mut local)
+    if let Some(Some(rule)) = reader.optional_string("rule", MAX_RULE, &mut local)
         && !rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
         local.add("rule", "must name a pricing rule, such as \"ocpi\"");
     }
-    reader.object("ruleOptions", false, &mut local);
-    match reader.objects("elements", true, &mut local) {
+    if reader.object("ruleOptions", false, &mut local).is_some()
+        && body["ruleOptions"].to_string().len() > MAX_RULE_OPTIONS_BYTES
+    {
+        local.add("ruleOptions", format!("must be at most {MAX_RULE_OPTIONS_BYTES} bytes of JSON"));
+    }
+    match reader.objects("elements", true, MAX_ELEMENTS, &mut local) {
         Some(elements) if elements.is_empty() => local.add("elements", "must list at least one element"),
         Some(elements) => elements.iter().for_each(|element| check_element(element, &mut local)),
         None => {}
@@ -55,15 +72,17 @@ pub fn tariff_into(body: &Value, prefix: &str, problems: &mut Problems) {
     for key in ["minPrice", "maxPrice"] {
         if let Some(price) = reader.object(key, false, &mut local) {
             price.only(&["exclVat", "inclVat"], &mut local);
-            non_negative(&price, "exclVat", true, &mut local);
-            non_negative(&price, "inclVat", false, &mut local);
+            if price.optional_decimal("exclVat", Decimal::ZERO, max_price(), &mut local) == Some(None) {
+                local.add(price.path("exclVat"), "is required");
+            }
+            price.optional_decimal("inclVat", Decimal::ZERO, max_price(), &mut local);
         }
     }
     for key in ["startDateTime", "endDateTime"] {
         if let Some(Some(text)) = reader.optional_string(key, 40, &mut local)
-            && DateTime::parse_from_rfc3339(&text).is_err()
+            && let Err(problem) = timestamp::parse(&text)
         {
-            local.add(key, "must be an RFC 3339 timestamp");
+            local.add(key, problem);
         }
     }
     for (field, problem) in local.into_fields() {
@@ -71,166 +90,70 @@ pub fn tariff_into(body: &Value, prefix: &str, problems: &mut Problems) {
     }
 }
 
-fn non_negative(reader: &Reader<'_>, key: &str, required: bool, problems: &mut Problems) -> Option<Decimal> {
-    match reader.optional_decimal(key, problems)? {
-        None if required => {
-            problems.add(reader.path(key), "is required");
-            None
-        }
-        Some(value) if value < Decimal::ZERO => {
-            problems.add(reader.path(key), "must not be negative");
-            None
-        }
-        value => value,
+fn check_element(element: &Reader<'_>, problems: &mut Problems) {
+    element.only(&["priceComponents", "restrictions"], problems);
+    match element.objects("priceComponents", true, MAX_PRICE_COMPONENTS, problems) {
+        Some(components) if components.is_empty() => problems.add(element.path("priceComponents"), "must list at least one"),
+        Some(components) => components.iter().for_each(|component| check_component(component, problems)),
+        None => {}
+    }
+    if let Some(restrictions) = element.object("restrictions", false, problems) {
+        check_restrictions(&restrictions, problems);
     }
 }
 
-fn check_element(element: &Reader<'_>, problems: &mut Problems) {
-    element.only(&["priceComponents", "restrictions"], problems);
-    match element.objects("priceComponents", true, problems) {
-        Some(components) if components.is_empty() => problems.add(element.path("priceComponents"), "must list at least one"),
-        Some(components) => {
-            for component in &components {
-                component.only(&["type", "price", "vat", "stepSize"], problems);
-                if let Some(dimension) = component.string("type", 16, problems)
-                    && !DIMENSIONS.contains(&dimension.as_str())
-                {
-                    problems.add(component.path("type"), format!("must be one of {}", DIMENSIONS.join(", ")));
-                }
-                non_negative(component, "price", true, problems);
-                if let Some(vat) = non_negative(component, "vat", false, problems)
-                    && vat > Decimal::from(100)
-                {
-                    problems.add(component.path("vat"), "must be a percentage from 0 to 100");
-                }
-                component.optional_whole("stepSize", 1, problems);
-            }
-        }
-        None => {}
+fn check_component(component: &Reader<'_>, problems: &mut Problems) {
+    component.only(&["type", "price", "vat", "stepSize"], problems);
+    if let Some(dimension) = component.string("type", 16, problems)
+        && !DIMENSIONS.contains(&dimension.as_str())
+    {
+        problems.add(component.path("type"), format!("must be one of {}", DIMENSIONS.join(", ")));
     }
-    let Some(restrictions) = element.object("restrictions", false, problems) else { return };
+    if component.optional_decimal("price", Decimal::ZERO, max_price(), problems) == Some(None) {
+        problems.add(component.path("price"), "is required");
+    }
+    component.optional_decimal("vat", Decimal::ZERO, max_vat(), problems);
+    component.optional_whole("stepSize", 1, MAX_STEP_SIZE, problems);
+}
+
+fn check_restrictions(restrictions: &Reader<'_>, problems: &mut Problems) {
     restrictions.only(&RESTRICTIONS, problems);
     for key in ["startTime", "endTime"] {
         if let Some(Some(time)) = restrictions.optional_string(key, 5, problems)
-            && NaiveTime::parse_from_str(&time, "%H:%M").is_err()
+            && !(shaped(&time, "00:00") && NaiveTime::parse_from_str(&time, "%H:%M").is_ok())
         {
             problems.add(restrictions.path(key), "must be a time such as \"17:30\"");
         }
     }
     for key in ["startDate", "endDate"] {
         if let Some(Some(date)) = restrictions.optional_string(key, 10, problems)
-            && NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err()
+            && !(shaped(&date, "0000-00-00") && NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok())
         {
             problems.add(restrictions.path(key), "must be a date such as \"2026-11-22\"");
         }
     }
-    for key in ["minKwh", "maxKwh", "minPower", "maxPower"] {
-        non_negative(&restrictions, key, false, problems);
+    for key in ["minKwh", "maxKwh"] {
+        restrictions.optional_decimal(key, Decimal::ZERO, max_kwh(), problems);
+    }
+    for key in ["minPower", "maxPower"] {
+        restrictions.optional_decimal(key, Decimal::ZERO, max_power_kw(), problems);
     }
     for key in ["minDuration", "maxDuration"] {
-        restrictions.optional_whole(key, 0, problems);
+        restrictions.optional_whole(key, 0, MAX_SESSION_SECONDS, problems);
     }
-    if let Some(days) = restrictions.strings("dayOfWeek", problems)
+    if let Some(days) = restrictions.strings("dayOfWeek", MAX_DAYS, 9, problems)
         && days.iter().any(|d| !DAYS.contains(&d.as_str()))
     {
         problems.add(restrictions.path("dayOfWeek"), format!("must list days from {}", DAYS.join(", ")));
     }
 }
 
-/// What a quote's session says, checked; times are RFC 3339.
-pub struct QuoteSession {
-    pub started_at: String,
-    pub charging_ended_at: String,
-    pub unplugged_at: String,
-    pub time_zone: String,
-    pub periods: Vec<(String, String, u64)>,
-}
-
-/// Checks the `session` of a quote request.
-pub fn session(reader: &Reader<'_>, problems: &mut Problems) -> Option<QuoteSession> {
-    let session = reader.object("session", true, problems)?;
-    session.only(&["startedAt", "chargingEndedAt", "unpluggedAt", "timeZone", "periods"], problems);
-    let timestamp = |key: &str, required: bool, problems: &mut Problems| -> Option<Option<String>> {
-        let text = match session.optional_string(key, 40, problems)? {
-            None if required => {
-                problems.add(session.path(key), "is required");
-                return None;
-            }
-            None => return Some(None),
-            Some(text) => text,
-        };
-        if DateTime::parse_from_rfc3339(&text).is_err() {
-            problems.add(session.path(key), "must be an RFC 3339 timestamp");
-            return None;
-        }
-        Some(Some(text))
-    };
-    let started_at = timestamp("startedAt", true, problems).flatten();
-    let charging_ended_at = timestamp("chargingEndedAt", false, problems);
-    let unplugged_at = timestamp("unpluggedAt", false, problems);
-    let time_zone = session.string("timeZone", 64, problems);
-    if let Some(zone) = &time_zone
-        && zone.parse::<chrono_tz::Tz>().is_err()
-    {
-        problems.add(session.path("timeZone"), "must be an IANA time zone such as \"Europe/Amsterdam\"");
-    }
-    let mut periods = Vec::new();
-    for period in session.objects("periods", false, problems).unwrap_or_default() {
-        period.only(&["startsAt", "endsAt", "energyWh"], problems);
-        let starts = period.string("startsAt", 40, problems).filter(|t| DateTime::parse_from_rfc3339(t).is_ok());
-        let ends = period.string("endsAt", 40, problems).filter(|t| DateTime::parse_from_rfc3339(t).is_ok());
-        let energy = period.optional_whole("energyWh", 0, problems).flatten();
-        match (starts, ends, energy) {
-            (Some(starts), Some(ends), Some(energy)) => periods.push((starts, ends, energy)),
-            (_, _, None) => problems.add(period.path("energyWh"), "is required"),
-            _ => problems.add(period.path("startsAt"), "startsAt and endsAt must be RFC 3339 timestamps"),
-        }
-    }
-    let started_at = started_at?;
-    let charging_ended_at = charging_ended_at?.or_else(|| periods.last().map(|p| p.1.clone())).unwrap_or(started_at.clone());
-    let unplugged_at = unplugged_at?.unwrap_or(charging_ended_at.clone());
-    Some(QuoteSession { started_at, charging_ended_at, unplugged_at, time_zone: time_zone?, periods })
+/// Whether `text` has exactly the shape given, each '0' a digit: chrono alone also reads
+/// "9:0" as 09:00 and "+2026-1-1" as a date.
+fn shaped(text: &str, shape: &str) -> bool {
+    text.len() == shape.len()
+        && text.bytes().zip(shape.bytes()).all(|(c, s)| if s == b'0' { c.is_ascii_digit() } else { c == s })
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn names_every_bad_field_of_a_tariff() {
-        let body = json!({
-            "currency": "euro",
-            "elements": [
-                { "priceComponents": [{ "type": "GAS", "price": "-1", "vat": "120" }], "restrictions": { "startTime": "25:00", "dayOfWeek": ["FUNDAY"] } },
-                { "priceComponents": [] }
-            ],
-            "minPrice": { "inclVat": "1" },
-            "colour": "red"
-        });
-        let error = tariff(&body).unwrap_err();
-        let details = error.details.unwrap();
-        for field in [
-            "currency",
-            "elements[0].priceComponents[0].type",
-            "elements[0].priceComponents[0].price",
-            "elements[0].priceComponents[0].vat",
-            "elements[0].restrictions.startTime",
-            "elements[0].restrictions.dayOfWeek",
-            "elements[1].priceComponents",
-            "minPrice.exclVat",
-            "colour",
-        ] {
-            assert!(details.get(field).is_some(), "{field} missing from {details}");
-        }
-    }
-
-    #[test]
-    fn a_valid_tariff_gets_the_default_rule() {
-        let body = json!({ "currency": "EUR", "elements": [{ "priceComponents": [{ "type": "ENERGY", "price": 0.25 }] }] });
-        assert_eq!(tariff(&body).unwrap()["rule"], "ocpi");
-        let parsed: ocpi_tariff::Tariff = serde_json::from_value(tariff(&body).unwrap()).unwrap();
-        assert_eq!(parsed.elements[0].price_components[0].price.to_string(), "0.25");
-    }
-}
+mod tests;

@@ -5,7 +5,12 @@
 //! that is not JSON, and 422, naming each bad field, for JSON that is well formed but invalid.
 
 mod error;
+mod fixed;
 mod page;
+mod problems;
+mod routes;
+pub mod text;
+pub mod timestamp;
 mod validate;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -13,8 +18,11 @@ use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
 pub use error::ApiError;
+pub use fixed::fixed;
 pub use page::Page;
-pub use validate::{Problems, Reader};
+pub use problems::Problems;
+pub use routes::Routes;
+pub use validate::{MAX_DECIMAL_CHARS, Reader};
 
 /// A JSON response.
 pub fn json<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
@@ -42,8 +50,20 @@ pub fn no_content() -> Response {
 }
 
 /// Parses a JSON request body: 415 when it is not declared JSON (`application/json`
-/// or any `application/*+json`), 400 when it does not parse.
+/// or any `application/*+json`), 400 when it does not parse, and 422 naming each string or
+/// key that holds a control character other than tab and line breaks (see [`text`]), so
+/// none reaches any component's storage, whichever way it reads the field.
 pub fn read_json(request: &Request) -> Result<serde_json::Value, ApiError> {
+    let body = parse_json(request)?;
+    let mut problems = Problems::new();
+    for path in text::forbidden_paths(&body) {
+        problems.add(path, "must not contain control characters other than tabs and line breaks");
+    }
+    problems.finish()?;
+    Ok(body)
+}
+
+fn parse_json(request: &Request) -> Result<serde_json::Value, ApiError> {
     let content_type = request.header("content-type").and_then(|v| v.as_str()).unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let is_json = media_type == "application/json"
@@ -55,18 +75,36 @@ pub fn read_json(request: &Request) -> Result<serde_json::Value, ApiError> {
         .map_err(|e| ApiError::new(400, "malformed_json", format!("the body is not valid JSON: {e}")))
 }
 
-/// The request's query parameters, decoded.
-pub fn query_params(request: &Request) -> Vec<(String, String)> {
-    form_urlencoded::parse(request.query().as_bytes()).into_owned().collect()
+/// The request's query parameters, decoded: 422 naming each parameter whose name or value
+/// holds a control character (`?driverId=%00`), which no parameter may.
+pub fn query_params(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    decode_query(request.query())
 }
 
-/// Replaces spin-sdk's plain-text 404 and 405 (for paths and methods no handler matches)
-/// with the API's JSON errors.
-pub fn json_fallbacks(response: Response) -> Response {
-    let plain = response.header("content-type").is_none();
-    match *response.status() {
-        404 if plain => ApiError::new(404, "not_found", "no such resource").into(),
-        405 if plain => ApiError::new(405, "method_not_allowed", "this method is not allowed on this resource").into(),
-        _ => response,
+fn decode_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let mut problems = Problems::new();
+    for (name, value) in &params {
+        if text::forbidden_in_line(name) || text::forbidden_in_line(value) {
+            problems.add(text::printable(name), "must not contain control characters");
+        }
+    }
+    problems.finish()?;
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_with_control_characters_are_refused() {
+        let params = decode_query("driverId=d%C3%B8&limit=5").unwrap();
+        assert_eq!(params, [("driverId".to_string(), "dø".to_string()), ("limit".to_string(), "5".to_string())]);
+        let error = decode_query("driverId=%00&limit=5&x%00=1").unwrap_err();
+        assert_eq!(error.status, 422);
+        let details = error.details.unwrap();
+        assert_eq!(details["driverId"], "must not contain control characters");
+        assert!(details["x\\0"].is_string(), "{details}");
     }
 }
