@@ -239,9 +239,15 @@ impl Bench {
 
     fn connections(&mut self) -> anyhow::Result<()> {
         let guests = self.manifest("tests/manifests/guests.toml")?;
-        let host = Host::start(&self.joule, &guests, &[("JOULE_VARIABLE_API_TOKEN", "bench".to_string())])?;
+        let token = ("JOULE_VARIABLE_API_TOKEN", "bench".to_string());
+        let host = Host::start(&self.joule, &guests, &[token.clone()])?;
         let flood = pressure::flood(&host, 20_000)?;
-        self.row("idle sockets held against the public listener", flood.summary());
+        self.row("20,000 idle sockets opened against the public listener, defaults", flood.summary());
+        drop(host);
+        // With the header timeout out of the way, only the connection cap bounds them.
+        let host = Host::start(&self.joule, &guests, &[token, ("JOULE_HEADER_TIMEOUT", "10min".to_string())])?;
+        let flood = pressure::flood(&host, 20_000)?;
+        self.row("the same, --header-timeout 10min: only the cap (10,000) bounds them", flood.summary());
         Ok(())
     }
 
