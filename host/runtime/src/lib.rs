@@ -24,6 +24,6 @@ pub use component::{
 };
 pub use error::RuntimeError;
 pub use registry::{DeployError, Deployed, Registry};
-pub use invocation::{Failure, Invocation, InvocationState, UnitOfWork};
+pub use invocation::{Failure, Invocation, InvocationState};
 pub use manifest::{Manifest, ManifestError};
 pub use runtime::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_QUEUE_NAMESPACE, Runtime, RuntimeOptions};

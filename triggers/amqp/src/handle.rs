@@ -1,17 +1,17 @@
-//! Handling one delivery as one unit of work: record the event in the inbox, run the
-//! handler, commit, and only then settle the message.
+//! One delivery as a call of its component (the runtime's runner records it in the inbox,
+//! runs the handler and settles the unit of work), and the result as the message's fate:
+//! acknowledged, retried or dead-lettered, only once the unit of work is settled.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use joule_runtime::events::{Delivery, Envelope};
+use joule_runtime::invocation::{self, Call, Ended, GuestResult, Invocation, Verdict};
 use joule_runtime::manifest::AmqpTriggerConfig;
-use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime, trace_context};
+use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime};
 use joule_world::event_handler::handler::Error as HandlerError;
 use joule_world::event_types::Event;
 use tracing::Instrument as _;
-
-/// Time past the deadline for host calls to give up before the invocation is dropped.
-const DEADLINE_GRACE: Duration = Duration::from_millis(50);
 
 /// How handling a delivery ended, and so how it is settled.
 #[derive(Debug)]
@@ -27,19 +27,6 @@ enum Outcome {
     Permanent(String),
 }
 
-impl Outcome {
-    /// How it is counted and traced.
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Handled => "handled",
-            Self::Duplicate => "duplicate",
-            Self::Failed(_) => "failed",
-            Self::Overloaded => "overloaded",
-            Self::Permanent(_) => "permanent_failure",
-        }
-    }
-}
-
 pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, delivery: Delivery) {
     let Delivery { body, attempt, settle } = delivery;
     let envelope = match Envelope::parse(&body) {
@@ -50,27 +37,12 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
             return;
         }
     };
-    let span = tracing::info_span!(
-        "joule.invoke",
-        otel.kind = "consumer",
-        component = %trigger.component,
-        trigger = "amqp",
-        event_id = %envelope.id,
-        event_type = %envelope.event_type,
-        attempt,
-        trace_id = tracing::field::Empty,
-    );
-    let traceparent = trace_context::adopt(&span, envelope.traceparent.as_deref()).to_string();
-    async {
-        let started = Instant::now();
-        let (outcome, version) = run(runtime, trigger, envelope, traceparent, attempt).await;
-        let name = outcome.name();
-        let span = tracing::Span::current();
-        trace_context::annotate(&span, "outcome", name);
-        trace_context::annotate(&span, "version", i64::from(version));
-        let metrics = runtime.metrics();
-        metrics.invocation(&trigger.component, version, "amqp", name, started.elapsed());
-        let result = match outcome {
+    let component = runtime.component(&trigger.component).expect("queue-triggered components are loaded");
+    let (outcome, span) = invoke(&component, envelope, attempt).await;
+    let metrics = runtime.metrics();
+    // In the invocation's span, so these lines carry its trace.
+    let settling = async {
+        match outcome {
             Outcome::Handled | Outcome::Duplicate => settle.ack().await,
             Outcome::Overloaded => settle.retry(attempt, trigger.backoff).await,
             Outcome::Failed(reason) if attempt >= trigger.max_attempts => {
@@ -89,11 +61,9 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
                 metrics.dead_letter(&trigger.component);
                 settle.dead_letter(&format!("permanent error: {reason}"), attempt).await
             }
-        };
-        settled(result);
-    }
-    .instrument(span)
-    .await;
+        }
+    };
+    settled(settling.instrument(span).await);
 }
 
 /// A message that could not be settled stays unacknowledged and is delivered again.
@@ -103,58 +73,52 @@ fn settled(result: anyhow::Result<()>) {
     }
 }
 
-/// How the delivery ended, and the component version that handled it.
-///
-/// The handler runs in the trace context `traceparent`, a child of the publisher's.
-async fn run(
-    runtime: &Runtime,
-    trigger: &AmqpTriggerConfig,
-    envelope: Envelope,
-    traceparent: String,
-    attempt: u32,
-) -> (Outcome, u32) {
-    let component = runtime.component(&trigger.component).expect("queue-triggered components are loaded");
-    let context = InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: Some(traceparent) };
-    (invoke(&component, envelope, context, attempt).await, component.version)
+/// Runs the handler on the event, in the trace context the publisher left on it.
+async fn invoke(component: &Arc<LoadedComponent>, envelope: Envelope, attempt: u32) -> (Outcome, tracing::Span) {
+    let context = InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: envelope.traceparent.clone() };
+    let (event_id, event_type) = (envelope.id.clone(), envelope.event_type.clone());
+    let call = Call {
+        component,
+        trigger: "amqp",
+        span_kind: "consumer",
+        context,
+        delivery: Some(invocation::Delivery { event_id: &event_id, event_type: &event_type, attempt }),
+    };
+    let event = wit_event(envelope, attempt);
+    let guest = Arc::clone(component);
+    let (ended, span) = invocation::run(call, move |invocation| Box::pin(call_handler(guest, invocation, event)), verdict).await;
+    let outcome = match ended {
+        Ended::Replied { reply, committed: Ok(()) } => reply,
+        Ended::Replied { committed: Err(e), .. } => Outcome::Failed(format!("the unit of work failed to commit: {e:?}")),
+        Ended::Duplicate => Outcome::Duplicate,
+        Ended::Overloaded(_) | Ended::Failed(Failure::Overloaded) => Outcome::Overloaded,
+        Ended::InboxFailed(e) => Outcome::Failed(format!("the inbox could not be written: {e:?}")),
+        Ended::Failed(failure) => Outcome::Failed(failure.public_message().to_string()),
+    };
+    (outcome, span)
 }
 
-async fn invoke(component: &LoadedComponent, envelope: Envelope, context: InvocationContext, attempt: u32) -> Outcome {
+/// The guest's part: the handler's own result, or the trap that ended it.
+async fn call_handler(
+    component: Arc<LoadedComponent>,
+    invocation: &mut Invocation,
+    event: Event,
+) -> GuestResult<Result<(), HandlerError>> {
     let handler = component.event_handler().expect("checked when the trigger started").clone();
-    let mut invocation = match component.invocation(context) {
-        Ok(invocation) => invocation,
-        Err(_) => return Outcome::Overloaded,
-    };
-    match invocation.record_delivery(&envelope.id).await {
-        Ok(true) => {}
-        Ok(false) => return Outcome::Duplicate,
-        Err(e) => return Outcome::Failed(format!("the inbox could not be written: {e:?}")),
-    }
-    let deadline = invocation.deadline();
-    let event = wit_event(envelope, attempt);
-    let called = tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), async {
-        let instantiating = Instant::now();
-        let instance = handler.instantiate_async(invocation.store()).await?;
-        component.metrics().instantiation(&component.id, "amqp", instantiating.elapsed());
-        instance.joule_platform_handler().call_handle(invocation.store(), &event).await
-    })
-    .await;
-    let unit_of_work = invocation.into_unit_of_work();
-    match called {
-        // Dropping the unit of work rolls it back.
-        Err(_) => Outcome::Failed(Failure::Timeout.to_string()),
-        Ok(Err(trap)) => match Failure::classify(&trap) {
-            Failure::Overloaded => Outcome::Overloaded,
-            failure => {
-                tracing::warn!(error = %failure, "the handler failed");
-                Outcome::Failed(failure.public_message().to_string())
-            }
-        },
-        Ok(Ok(Err(HandlerError::Retryable(reason)))) => Outcome::Failed(reason),
-        Ok(Ok(Err(HandlerError::Permanent(reason)))) => Outcome::Permanent(reason),
-        Ok(Ok(Ok(()))) => match unit_of_work.commit().await {
-            Ok(()) => Outcome::Handled,
-            Err(e) => Outcome::Failed(format!("the unit of work failed to commit: {e:?}")),
-        },
+    let instantiating = Instant::now();
+    let instance = handler.instantiate_async(invocation.store()).await?;
+    component.metrics().instantiation(&component.id, "amqp", instantiating.elapsed());
+    instance.joule_platform_handler().call_handle(invocation.store(), &event).await
+}
+
+/// A handled event keeps its work; a refused one is retried or dead-lettered without it.
+async fn verdict(result: Result<(), HandlerError>) -> Verdict<Outcome> {
+    match result {
+        Ok(()) => Verdict { reply: Outcome::Handled, commit: true, outcome: "handled" },
+        Err(HandlerError::Retryable(reason)) => Verdict { reply: Outcome::Failed(reason), commit: false, outcome: "failed" },
+        Err(HandlerError::Permanent(reason)) => {
+            Verdict { reply: Outcome::Permanent(reason), commit: false, outcome: "permanent_failure" }
+        }
     }
 }
 

@@ -50,6 +50,17 @@ impl Failure {
     }
 
     /// What a caller is told: the kind of failure, never the guest's internals.
+    /// The outcome an invocation that failed this way is counted under.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::OutOfFuel => "out_of_fuel",
+            Self::OutOfMemory => "out_of_memory",
+            Self::Overloaded => "overloaded",
+            Self::Trap(_) => "trap",
+        }
+    }
+
     pub fn public_message(&self) -> &'static str {
         match self {
             Self::Timeout => "the component ran past its time limit",

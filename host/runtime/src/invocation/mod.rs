@@ -3,6 +3,7 @@
 mod failure;
 mod guest_log;
 mod memory_limit;
+mod runner;
 mod state;
 
 use std::time::Instant;
@@ -17,9 +18,11 @@ pub use failure::Failure;
 pub(crate) use guest_log::GuestLog;
 pub(crate) use memory_limit::MemoryLimit;
 pub use memory_limit::MemoryLimitExceeded;
+pub use runner::{Call, Delivery, Ended, GuestFuture, GuestResult, Verdict, run};
 pub use state::InvocationState;
 
-/// A running invocation. Dropping it without [`Invocation::finish`] rolls back its unit of work.
+/// A running invocation: its store, deadline and concurrency permit. [`run`] settles its unit
+/// of work; dropping it rolls the unit of work back.
 pub struct Invocation {
     store: Store<InvocationState>,
     deadline: Instant,
@@ -35,6 +38,11 @@ impl Invocation {
         &mut self.store
     }
 
+    /// The W3C trace context the invocation runs in, to hand on to the guest.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.store.data().events.context().traceparent.as_deref()
+    }
+
     /// When the component's time limit runs out.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -42,13 +50,13 @@ impl Invocation {
 
     /// Records the event this invocation handles in the component's inbox, within the unit
     /// of work; false when the component already handled it.
-    pub async fn record_delivery(&mut self, event_id: &str) -> Result<bool, database::Error> {
+    pub(crate) async fn record_delivery(&mut self, event_id: &str) -> Result<bool, database::Error> {
         self.store.data_mut().database.record_delivery(event_id).await
     }
 
     /// Ends the guest's part: the instance and every resource it held are dropped,
     /// and what remains is the unit of work to commit or roll back.
-    pub fn into_unit_of_work(mut self) -> UnitOfWork {
+    pub(crate) fn into_unit_of_work(mut self) -> UnitOfWork {
         let database = self.store.data_mut().database.take();
         UnitOfWork { database, _permit: self._permit }
     }
@@ -56,7 +64,7 @@ impl Invocation {
 
 /// What an invocation changed, waiting to be committed or rolled back as a whole.
 /// Dropping it rolls back.
-pub struct UnitOfWork {
+pub(crate) struct UnitOfWork {
     database: DatabaseState,
     _permit: Option<OwnedSemaphorePermit>,
 }

@@ -33,6 +33,10 @@ impl EventsState {
     pub fn new(component: Arc<str>, publishes: Arc<BTreeSet<String>>, context: InvocationContext) -> Self {
         Self { component, publishes, context }
     }
+
+    pub(crate) fn context(&self) -> &InvocationContext {
+        &self.context
+    }
 }
 
 /// Publishing needs the invocation's transaction as well as its grants.
