@@ -8,7 +8,7 @@ use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::Full;
 use joule_runtime::engine::EngineSettings;
-use joule_runtime::{Manifest, Runtime, RuntimeOptions};
+use joule_runtime::{Invocation, Manifest, Runtime, RuntimeOptions};
 
 fn hello_request() -> http::Request<Full<Bytes>> {
     http::Request::get("http://localhost/hello").body(Full::new(Bytes::new())).unwrap()
@@ -30,7 +30,7 @@ fn invocation(c: &mut Criterion) {
 
     c.bench_function("instantiate hello", |b| {
         b.to_async(&tokio).iter(|| async {
-            let mut invocation = hello.invocation(Default::default()).unwrap();
+            let mut invocation = Invocation::start(&hello, Default::default()).unwrap();
             let handler = hello.http_handler().unwrap();
             handler.instantiate_async(invocation.store()).await.unwrap();
         })

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use joule_trigger_http::response::{self, Body};
+use joule_http_server::response::{self, Body};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 

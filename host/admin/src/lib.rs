@@ -11,8 +11,8 @@ use std::time::Duration;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use joule_runtime::Runtime;
-use joule_trigger_http::response::Body;
-use joule_trigger_http::server::{ConnectionLimits, Peer};
+use joule_http_server::response::Body;
+use joule_http_server::server::{ConnectionLimits, Peer};
 
 pub use access::{Access, AccessError};
 
@@ -51,7 +51,7 @@ impl AdminApi {
         };
         // A deploy's body (up to MAX_COMPONENT_BYTES) arrives inside the body-reading route.
         let limits = ConnectionLimits { max_connections: MAX_CONNECTIONS, ..ConnectionLimits::default() };
-        joule_trigger_http::server::serve(listener, handler, limits, shutdown, Duration::from_secs(5)).await
+        joule_http_server::server::serve(listener, handler, limits, shutdown, Duration::from_secs(5)).await
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {

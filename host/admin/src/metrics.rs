@@ -2,7 +2,7 @@
 
 use http::{HeaderValue, Response, StatusCode, header};
 use joule_runtime::Runtime;
-use joule_trigger_http::response::{self, Body};
+use joule_http_server::response::{self, Body};
 
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -6,7 +6,7 @@ use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use joule_runtime::registry::store::VersionRecord;
 use joule_runtime::{DeployError, Runtime};
-use joule_trigger_http::response::{self, Body};
+use joule_http_server::response::{self, Body};
 use serde::Deserialize;
 use serde_json::json;
 

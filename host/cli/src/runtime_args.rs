@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use joule_runtime::capabilities::database::postgres::PostgresSettings;
+use joule_runtime::database::postgres::PostgresSettings;
 use joule_runtime::{BackendSettings, Manifest, RuntimeOptions};
 
 #[derive(clap::Args)]

@@ -70,9 +70,7 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     }
 
     let (stop_triggers, triggers_stopped) = watch::channel(false);
-    let (stop_relay, relay_stopped) = watch::channel(false);
-    let relay = (!args.no_relay).then(|| tokio::spawn(runtime.relay().run(stopped(relay_stopped))));
-    let replicas = tokio::spawn(runtime.registry().clone().follow(stopped(triggers_stopped.clone())));
+    runtime.start_background(!args.no_relay);
     tokio::spawn(crate::heap_trim::run(stopped(triggers_stopped.clone())));
     let admin = AdminApi::new(runtime.clone(), access);
     let admin = tokio::spawn(admin.serve(admin_listener, stopped(triggers_stopped.clone())));
@@ -82,12 +80,9 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     });
     let (served, consumed) =
         tokio::join!(http.serve(listener, stopped(triggers_stopped.clone())), amqp.run(stopped(triggers_stopped)));
-    // The relay goes last, so events committed by requests that were finishing still leave.
-    let _ = stop_relay.send(true);
-    if let Some(relay) = relay {
-        let _ = relay.await;
-    }
-    let _ = replicas.await;
+    // The runtime's background work stops last, so events committed by requests that were
+    // finishing still leave.
+    runtime.shutdown().await;
     if let Ok(Err(e)) = admin.await {
         tracing::warn!(error = %e, "the admin listener failed");
     }

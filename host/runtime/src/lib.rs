@@ -3,8 +3,11 @@
 //!
 //! Triggers (HTTP, AMQP) depend on this crate; capabilities never depend on triggers.
 
+mod backends;
+mod background;
 pub mod capabilities;
 mod component;
+pub mod database;
 pub mod embedded;
 pub mod engine;
 mod error;
@@ -15,15 +18,18 @@ pub mod manifest;
 pub mod metrics;
 pub mod registry;
 mod runtime;
+mod state;
 pub mod trace_context;
 pub mod values;
 
-pub use capabilities::events::InvocationContext;
+pub use backends::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_QUEUE_NAMESPACE};
+pub use capabilities::shape::InvocationContext;
 pub use component::{
     ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
 };
 pub use error::RuntimeError;
 pub use registry::{DeployError, Deployed, Registry};
-pub use invocation::{Failure, Invocation, InvocationState};
+pub use invocation::{Failure, Invocation};
+pub use state::{InvocationState, MemoryLimitExceeded};
 pub use manifest::{Manifest, ManifestError};
-pub use runtime::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_QUEUE_NAMESPACE, Runtime, RuntimeOptions};
+pub use runtime::{Runtime, RuntimeOptions};

@@ -10,30 +10,31 @@ use joule_world::notification_template::NotificationTemplatePre;
 use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::{Notify, Semaphore};
 use wasmtime::Engine;
+use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::capabilities::database::OpenOptions;
-use crate::capabilities::variables::ComponentVariables;
-use crate::capabilities::{self, kv};
+use crate::capabilities::callee::Callees;
+use crate::capabilities::shape::Load;
+use crate::capabilities::{self, Capabilities};
 use crate::component::{
     ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
 };
+use crate::database::{DatabaseBackend, OpenOptions};
 use crate::engine::Compiled;
 use crate::error::RuntimeError;
-use crate::manifest::ComponentConfig;
+use crate::manifest::{ComponentConfig, Grants};
 use crate::metrics::Metrics;
-use crate::registry::Registry;
-use crate::runtime::Backends;
+use crate::state::InvocationState;
 
 /// What opening a component needs from the runtime around it.
 pub(crate) struct LoadContext<'a> {
     pub engine: &'a Engine,
     /// Whether the engine meters fuel, for every component once any sets a fuel limit.
     pub meters_fuel: bool,
-    pub backends: &'a Backends,
-    pub application: &'a str,
+    pub database: &'a Arc<dyn DatabaseBackend>,
+    pub capabilities: &'a Capabilities,
     pub outbox_signal: &'a Arc<Notify>,
-    pub registry: Weak<Registry>,
+    pub callees: Weak<dyn Callees>,
     pub metrics: &'a Arc<Metrics>,
 }
 
@@ -41,10 +42,8 @@ pub(crate) struct LoadContext<'a> {
 pub(crate) async fn open(
     context: &LoadContext<'_>,
     config: &ComponentConfig,
-    variables: ComponentVariables,
     queue_triggered: bool,
 ) -> Result<ComponentHost, RuntimeError> {
-    let LoadContext { backends, application, .. } = *context;
     let id = config.id.as_str();
     // Publishing and handling events need the unit of work's outbox and inbox, which live
     // in the component's database, granted or not.
@@ -55,29 +54,25 @@ pub(crate) async fn open(
             timeout: config.limits.timeout,
             publishes: &grants.events_publish,
         };
-        let database = backends
+        let database = context
             .database
             .open(id, &options)
             .await
-            .with_context(|| format!("failed to open its {} database", backends.database.name()))
+            .with_context(|| format!("failed to open its {} database", context.database.name()))
             .map_err(|e| RuntimeError::component(id, e))?;
         Some(database)
     } else {
         None
     };
+    let id: Arc<str> = Arc::from(id);
+    let load = Load { component: &id, config, callees: &context.callees };
     Ok(ComponentHost {
-        id: Arc::from(id),
+        capabilities: context.capabilities.load(&load),
+        id,
         engine: context.engine.clone(),
         meters_fuel: context.meters_fuel,
-        registry: context.registry.clone(),
-        pricing_rules: Arc::new(grants.pricing.as_ref().map(|p| p.rules.clone()).unwrap_or_default()),
-        template_names: Arc::new(grants.templates.as_ref().map(|t| t.names.clone()).unwrap_or_default()),
         database,
-        publishes: Arc::new(grants.events_publish.clone()),
         outbox_signal: context.outbox_signal.clone(),
-        kv: backends.kv.clone(),
-        kv_space: kv::key_space(application, id),
-        variables,
         environment: config.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         concurrency: config.limits.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize))),
         metrics: context.metrics.clone(),
@@ -126,14 +121,17 @@ pub(crate) fn prepare(
     if let Some(export) = [PRICING_RULE_EXPORT, TEMPLATE_EXPORT].into_iter().find(|export| exported(export)) {
         let granted = capabilities::granted(&host.config.grants);
         if !granted.is_empty() {
-            let granted = granted.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            return Err(Rejection::Impure { export, granted });
+            return Err(Rejection::Impure { export, granted: granted.join(", ") });
         }
     }
     let imports: Vec<String> = component_type.imports(engine).map(|(name, _)| name.to_string()).collect();
-    capabilities::check_imports(&host.id, &host.config.grants, imports.iter().map(String::as_str))?;
+    let grants = &host.config.grants;
+    capabilities::check_imports(&host.id, grants, imports.iter().map(String::as_str))?;
+    for warning in capabilities::import_warnings(grants, imports.iter().map(String::as_str)) {
+        tracing::warn!(component = %host.id, version, "{warning}");
+    }
 
-    let linker = capabilities::linker(engine, &host.config.grants).map_err(Rejection::Link)?;
+    let linker = linker(engine, grants).map_err(Rejection::Link)?;
     let link = |e: wasmtime::Error| Rejection::Link(anyhow::Error::from(e).context("failed to link its imports"));
     let pre = linker.instantiate_pre(&compiled.component).map_err(link)?;
     let http = exported(HTTP_HANDLER_EXPORT).then(|| ProxyPre::new(pre.clone())).transpose().map_err(link)?;
@@ -152,4 +150,14 @@ pub(crate) fn prepare(
         template,
         host: host.clone(),
     })
+}
+
+/// A linker holding WASI, whose outgoing requests `OutboundHttpHooks` checks against the
+/// grant, plus exactly the capabilities `grants` gives.
+fn linker(engine: &Engine, grants: &Grants) -> anyhow::Result<Linker<InvocationState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    capabilities::link(&mut linker, grants)?;
+    Ok(linker)
 }

@@ -1,115 +1,29 @@
 //! The runtime: the engine, the backends and every loaded component of one application.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::capabilities::database::DatabaseBackend;
-use crate::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
-use crate::capabilities::database::sqlite::SqliteBackend;
-use crate::capabilities::kv::KeyValueBackend;
-use crate::capabilities::kv::embedded::EmbeddedKeyValue;
-use crate::capabilities::kv::redis::RedisKeyValue;
-use crate::capabilities::variables;
+use crate::background::Background;
+use crate::backends::{BackendSettings, Backends};
+use crate::capabilities::callee::Callees;
+use crate::capabilities::kv::KeyValue;
+use crate::capabilities::variables::{self, Variables};
+use crate::capabilities::{self, Capabilities, database, events, outbound_http, pricing, templates};
 use crate::component::LoadedComponent;
-use crate::embedded::{LocalStore, StateDir};
+use crate::embedded::StateDir;
 use crate::engine::{EngineSettings, JouleEngine};
 use crate::error::RuntimeError;
-use crate::events::broker::embedded::EmbeddedBroker;
-use crate::events::broker::rabbitmq::RabbitBroker;
 use crate::events::{Broker, Outbox, QueueSpec, Relay};
-use crate::loader::{self, LoadContext};
+use crate::loader::{self, LoadContext, RequiredExport};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
 use crate::metrics::Metrics;
-use crate::loader::RequiredExport;
 use crate::registry::Registry;
-use crate::registry::store::{PostgresVersions, SqliteVersions, VersionStore};
 
 /// How long a readiness probe waits on a backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The backends capabilities run on.
-pub struct Backends {
-    pub database: Arc<dyn DatabaseBackend>,
-    /// The component registry's versions, in the platform database.
-    pub versions: Arc<dyn VersionStore>,
-    pub kv: Arc<dyn KeyValueBackend>,
-    pub broker: Arc<dyn Broker>,
-}
-
-/// Which backends to use: a URL selects the service, none the embedded default.
-/// A URL that is set but cannot be reached stops startup; it never falls back.
-#[derive(Debug, Clone)]
-pub struct BackendSettings {
-    /// `DATABASE_URL`: Postgres, else SQLite files in the state directory.
-    pub database_url: Option<String>,
-    /// `REDIS_URL`: Redis, else the embedded store in the state directory.
-    pub redis_url: Option<String>,
-    /// `AMQP_URL`: RabbitMQ, else the embedded broker in the state directory.
-    pub amqp_url: Option<String>,
-    /// The topic exchange events are published to.
-    pub events_exchange: String,
-    /// The first part of every queue name, so deployments can share one broker.
-    pub queue_namespace: String,
-    pub postgres: PostgresSettings,
-    /// The first part of every Redis key, so deployments can share one Redis.
-    pub redis_prefix: String,
-}
-
-impl Default for BackendSettings {
-    /// Every backend embedded.
-    fn default() -> Self {
-        Self {
-            database_url: None,
-            redis_url: None,
-            amqp_url: None,
-            events_exchange: DEFAULT_EVENTS_EXCHANGE.into(),
-            queue_namespace: DEFAULT_QUEUE_NAMESPACE.into(),
-            postgres: PostgresSettings::default(),
-            redis_prefix: "joule".into(),
-        }
-    }
-}
-
-/// The default name of the events exchange.
-pub const DEFAULT_EVENTS_EXCHANGE: &str = "joule.events";
-/// The default first part of queue names.
-pub const DEFAULT_QUEUE_NAMESPACE: &str = "joule";
-
-impl Backends {
-    async fn select(settings: &BackendSettings, state: &StateDir, application: &str) -> anyhow::Result<Self> {
-        // The local store is opened only if an embedded backend needs it.
-        let mut local = None;
-        let mut local_store = async || -> anyhow::Result<LocalStore> {
-            if local.is_none() {
-                local = Some(LocalStore::open(state.path()).await?);
-            }
-            Ok(local.clone().expect("just opened"))
-        };
-        let (database, versions): (Arc<dyn DatabaseBackend>, Arc<dyn VersionStore>) = match &settings.database_url {
-            Some(url) => {
-                let postgres = PostgresBackend::connect(url, application, settings.postgres.clone()).await?;
-                let versions = Arc::new(PostgresVersions::new(postgres.platform_pool().clone(), application));
-                (Arc::new(postgres), versions)
-            }
-            None => {
-                let versions = Arc::new(SqliteVersions::new(local_store().await?, application));
-                (Arc::new(SqliteBackend::new(state.databases())), versions)
-            }
-        };
-        let kv: Arc<dyn KeyValueBackend> = match &settings.redis_url {
-            Some(url) => Arc::new(RedisKeyValue::connect(url, &settings.redis_prefix).await?),
-            None => Arc::new(EmbeddedKeyValue::new(local_store().await?)),
-        };
-        let broker: Arc<dyn Broker> = match &settings.amqp_url {
-            Some(url) => Arc::new(RabbitBroker::connect(url, &settings.events_exchange).await?),
-            None => Arc::new(EmbeddedBroker::open(local_store().await?).await?),
-        };
-        Ok(Self { database, versions, kv, broker })
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
@@ -131,6 +45,8 @@ pub struct Runtime {
     outbox_signal: Arc<Notify>,
     /// Made on first use: on Postgres it listens for other replicas' commits.
     outbox: OnceLock<Arc<dyn Outbox>>,
+    /// Every task the runtime runs besides invocations; see [`Runtime::shutdown`].
+    background: Background,
     queue_namespace: String,
     _state: StateDir,
 }
@@ -138,6 +54,7 @@ pub struct Runtime {
 impl Runtime {
     /// Selects the backends and loads every component of the manifest.
     pub async fn start(manifest: Manifest, options: RuntimeOptions) -> Result<Self, RuntimeError> {
+        capabilities::check_pure_callees(&manifest)?;
         let variables = variables::resolve(&manifest, |name| std::env::var(name).ok())?;
         let state = StateDir::open(&options.state_dir).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
         let limits = manifest.components.values().map(|c| c.limits);
@@ -149,7 +66,8 @@ impl Runtime {
             ..EngineSettings::default()
         };
         let engine = Arc::new(JouleEngine::new(&settings).map_err(|e| RuntimeError::Backend(format!("{e:#}")))?);
-        let backends = Backends::select(&options.backends, &state, &manifest.application.name)
+        let background = Background::default();
+        let backends = Backends::select(&options.backends, &state, &manifest.application.name, &background)
             .await
             .map_err(|e| RuntimeError::Backend(format!("{e:#}")))?;
         tracing::info!(
@@ -162,19 +80,29 @@ impl Runtime {
         let outbox_signal = Arc::new(Notify::new());
         let metrics = Arc::new(Metrics::default());
         let registry = Arc::new(Registry::new(engine.clone(), backends.versions.clone()));
+        let capabilities = Capabilities {
+            database: database::Database,
+            kv: KeyValue { backend: backends.kv.clone(), application: manifest.application.name.clone() },
+            events: events::Events,
+            variables: Variables { values: variables },
+            pricing: pricing::Pricing,
+            templates: templates::Templates,
+            outbound_http: outbound_http::OutboundHttp,
+        };
+        let callees: Weak<dyn Callees> = Arc::downgrade(&registry) as Weak<Registry>;
         let context = LoadContext {
             engine: engine.engine(),
             meters_fuel: engine.meters_fuel(),
-            backends: &backends,
-            application: &manifest.application.name,
+            database: &backends.database,
+            capabilities: &capabilities,
             outbox_signal: &outbox_signal,
-            registry: Arc::downgrade(&registry),
+            callees,
             metrics: &metrics,
         };
         let mut hosts = Vec::new();
         for (id, config) in &manifest.components {
             let queue_triggered = manifest.amqp_triggers.iter().any(|t| t.component == *id);
-            let host = loader::open(&context, config, variables[id].clone(), queue_triggered).await?;
+            let host = loader::open(&context, config, queue_triggered).await?;
             hosts.push((host, required_exports(&manifest, id)));
         }
         registry.start(hosts).await?;
@@ -187,6 +115,7 @@ impl Runtime {
             metrics,
             outbox_signal,
             outbox: OnceLock::new(),
+            background,
             queue_namespace,
             _state: state,
         })
@@ -196,13 +125,26 @@ impl Runtime {
         &self.backends.broker
     }
 
-    /// The relay that moves committed events from the outbox to the broker.
-    pub fn relay(&self) -> Relay {
-        Relay::new(self.outbox().clone(), self.backends.broker.clone(), self.outbox_signal.clone())
+    /// Starts the background work: following the versions other replicas deploy, and, when
+    /// `relay` is set, relaying committed events from the outbox to the broker.
+    pub fn start_background(&self, relay: bool) {
+        if relay {
+            let relay = Relay::new(self.outbox().clone(), self.backends.broker.clone(), self.outbox_signal.clone());
+            self.background.spawn("relay", |shutdown| relay.run(shutdown));
+        }
+        let registry = self.registry.clone();
+        self.background.spawn_cancellable("registry follower", async move { registry.follow().await });
+    }
+
+    /// Stops the background work and waits for it: the relay sends what is waiting, for a few
+    /// seconds at most, and every other task stops at once. Call it after the triggers have
+    /// stopped, so events their last invocations committed still leave.
+    pub async fn shutdown(&self) {
+        self.background.shutdown().await;
     }
 
     fn outbox(&self) -> &Arc<dyn Outbox> {
-        self.outbox.get_or_init(|| self.backends.database.outbox(self.outbox_signal.clone()))
+        self.outbox.get_or_init(|| self.backends.database.outbox(self.outbox_signal.clone(), &self.background))
     }
 
     /// The queue a queue-triggered component consumes: `<namespace>.<application>.<component>`,

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use joule_runtime::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
-use joule_runtime::capabilities::database::{ComponentDatabase, DatabaseBackend, OpenOptions};
+use joule_runtime::database::postgres::{PostgresBackend, PostgresSettings};
+use joule_runtime::database::{ComponentDatabase, DatabaseBackend, OpenOptions};
 use joule_world::database::{Error, Value};
 use support::{counter, soon};
 

@@ -9,7 +9,7 @@ mod support;
 
 use std::sync::Arc;
 
-use joule_runtime::capabilities::database::ComponentDatabase;
+use joule_runtime::database::ComponentDatabase;
 use joule_runtime::events::Envelope;
 use joule_world::database::Error;
 use postgres_support::{App, COUNTERS};

@@ -10,7 +10,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use joule_runtime::capabilities::database::ComponentDatabase;
+use joule_runtime::database::ComponentDatabase;
 use joule_world::database::{Error, Value};
 use postgres_support::{App, COUNTERS, sessions};
 use support::soon;

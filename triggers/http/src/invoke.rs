@@ -18,7 +18,7 @@ use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::response::{self, Body};
+use joule_http_server::response::{self, Body};
 
 /// The largest response a component may return; the whole response is buffered.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;

@@ -4,9 +4,7 @@
 //! Every request gets a fresh instance and runs as one unit of work.
 
 mod invoke;
-pub mod response;
 mod router;
-pub mod server;
 mod spin_headers;
 
 use std::net::SocketAddr;
@@ -21,9 +19,9 @@ use hyper::body::Incoming;
 use joule_runtime::{InvocationContext, ManifestError, Runtime};
 
 pub use crate::invoke::invoke;
-use crate::response::Body;
+use joule_http_server::{Body, response, server};
 use crate::router::Router;
-pub use crate::server::{ConnectionLimits, Peer};
+pub use joule_http_server::{ConnectionLimits, Peer};
 
 /// The request header carrying a correlation id, echoed on the response and carried into
 /// every event the invocation publishes. One is made up when the caller sends none.

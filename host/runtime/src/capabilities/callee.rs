@@ -1,18 +1,20 @@
 //! Running another component on a caller's behalf, as the `pricing` and `templates`
-//! capabilities do: in a store of its own, with its own limits, within its own deadline.
+//! capabilities do. [`Callees`] finds and runs the callee (the registry does, in a store of
+//! the callee's own, with its own limits and deadline); the capabilities check the grant.
 //!
 //! Rules and templates are pure (see `loader::prepare`), so a chain of calls is normally one
 //! call deep. A call that comes back to a component already on the chain, or goes deeper than
 //! [`MAX_CALL_DEPTH`], is refused: each link holds a pooled instance while it waits, and a
 //! cycle would hold them all.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Weak};
 
-use tracing::Instrument as _;
-use wasmtime::Store;
-
-use crate::component::LoadedComponent;
-use crate::invocation::{Failure, InvocationState};
+use async_trait::async_trait;
+use joule_world::event_types::Event;
+use joule_world::message_types::Message;
+use joule_world::pricing::QuoteResult;
+use joule_world::pricing_types::{self, QuoteInput};
 
 /// Components on one chain of calls, the outermost caller included.
 pub(crate) const MAX_CALL_DEPTH: usize = 4;
@@ -27,7 +29,7 @@ pub(crate) struct CallChain {
 
 impl CallChain {
     /// The chain a call from this invocation to `callee` would make, if it may be made.
-    fn to(&self, callee: &Arc<str>) -> Result<Vec<Arc<str>>, String> {
+    pub(crate) fn to(&self, callee: &Arc<str>) -> Result<Vec<Arc<str>>, String> {
         let mut chain = self.callers.clone();
         chain.push(self.component.clone());
         let path = || chain.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>().join(" -> ");
@@ -41,20 +43,63 @@ impl CallChain {
     }
 }
 
-/// Runs `call` in a fresh invocation of `component`; a failure is described for the caller.
-pub(crate) async fn call<T>(
-    chain: &CallChain,
-    component: &LoadedComponent,
-    span: tracing::Span,
-    call: impl AsyncFnOnce(&mut Store<InvocationState>) -> wasmtime::Result<T>,
-) -> Result<T, String> {
-    let callers = chain.to(&component.id)?;
-    let mut invocation = component.called_by(callers).map_err(|e| format!("{e}; retry shortly"))?;
-    let deadline = invocation.deadline();
-    match tokio::time::timeout_at(deadline.into(), call(invocation.store()).instrument(span)).await {
-        Ok(Ok(result)) => Ok(result),
-        Ok(Err(trap)) => Err(format!("{:?} failed: {}", component.id, Failure::classify(&trap))),
-        Err(_) => Err(format!("{:?} ran past its time limit", component.id)),
+/// The components a caller may run on its behalf: pricing rules and notification templates.
+#[async_trait]
+pub(crate) trait Callees: Send + Sync {
+    /// The active version of the pricing rule `rule`.
+    fn rule_version(&self, rule: &str) -> Result<u32, pricing_types::Error>;
+
+    /// Prices `input` with `rule`, at `version` when a price is pinned to one.
+    async fn quote(
+        &self,
+        chain: &CallChain,
+        rule: &str,
+        version: Option<u32>,
+        input: &QuoteInput,
+    ) -> Result<QuoteResult, pricing_types::Error>;
+
+    /// Renders `event` with the notification template `template`; the error says why not.
+    async fn render(&self, chain: &CallChain, template: &str, event: &Event) -> Result<Option<Message>, String>;
+}
+
+/// The callees one component may run (empty: any), and where they are found; built once
+/// at load from its `pricing` or `templates` grant.
+#[derive(Clone)]
+pub(crate) struct CalleeGrant {
+    names: Arc<BTreeSet<String>>,
+    callees: Weak<dyn Callees>,
+}
+
+impl CalleeGrant {
+    pub(crate) fn new(names: BTreeSet<String>, callees: Weak<dyn Callees>) -> Self {
+        Self { names: Arc::new(names), callees }
+    }
+
+    /// An invocation's side of the grant, on behalf of `chain`.
+    pub(crate) fn caller(&self, chain: &CallChain) -> Caller {
+        Caller { grant: self.clone(), chain: chain.clone() }
+    }
+}
+
+/// What one invocation may call, and on whose behalf.
+pub struct Caller {
+    grant: CalleeGrant,
+    pub(crate) chain: CallChain,
+}
+
+/// Why a caller may not run a callee.
+pub(crate) enum Refusal {
+    NotGranted,
+    ShuttingDown,
+}
+
+impl Caller {
+    /// Where `name` is found, if the grant allows running it.
+    pub(crate) fn callees(&self, name: &str) -> Result<Arc<dyn Callees>, Refusal> {
+        if !self.grant.names.is_empty() && !self.grant.names.contains(name) {
+            return Err(Refusal::NotGranted);
+        }
+        self.grant.callees.upgrade().ok_or(Refusal::ShuttingDown)
     }
 }
 

@@ -1,122 +1,51 @@
-//! Outbound HTTP: `allowed_outbound_hosts`, in Spin's `scheme://host[:port]` form.
+//! The outbound HTTP capability: `allowed_outbound_hosts` lets a component send requests
+//! through `wasi:http/outgoing-handler` to the hosts it lists.
 //!
-//! A component with no entries cannot import `wasi:http/outgoing-handler` at all;
-//! one with entries may reach only the hosts they match.
+//! WASI links the interface for every component, since toolchains import it by default; the
+//! hooks here check each request against the grant when it is sent, so a component with no
+//! entries loads and is refused at the call.
 
 use std::sync::Arc;
 
-use wasmtime_wasi_http::{WasiHttpHooks, p2::bindings::http::types::ErrorCode};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::WasiHttpHooks;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum HostPattern {
-    Any,
-    Exact(String),
-    /// `*.example.com`: any subdomain, not the domain itself.
-    Subdomain(String),
-}
+use super::shape::{Capability, Load, Start, View};
+use crate::manifest::{AllowedHosts, Grants};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AllowedHost {
-    /// `None` for `*://`.
-    scheme: Option<String>,
-    host: HostPattern,
-    /// `None` for `:*`, or for no port, which means the scheme's default.
-    port: Option<u16>,
-    any_port: bool,
-}
+pub(crate) struct OutboundHttp;
 
-/// The hosts a component may send requests to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowedHosts(Arc<Vec<AllowedHost>>);
+impl Capability for OutboundHttp {
+    const NAME: &'static str = "outbound HTTP";
+    const GRANT_HINT: &'static str = "list the hosts in allowed_outbound_hosts";
+    /// `wasi:http/outgoing-handler` is linked with WASI; see [`OutboundHttpHooks`].
+    const INTERFACES: &'static [&'static str] = &[];
+    type Component = ();
+    type State = ();
 
-impl AllowedHosts {
-    /// Parses manifest entries; an error carries the index of the bad entry.
-    pub fn parse(entries: &[String]) -> Result<Self, (usize, String)> {
-        entries
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| parse_entry(entry).map_err(|e| (i, e)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(|hosts| Self(Arc::new(hosts)))
+    fn is_granted(grants: &Grants) -> bool {
+        !grants.outbound_http.is_empty()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+    fn component(&self, _: &Load<'_>) {}
 
-    pub fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        let Some(port) = port.or_else(|| default_port(scheme)) else { return false };
-        let host = host.to_ascii_lowercase();
-        self.0.iter().any(|allowed| {
-            let scheme_ok = allowed.scheme.as_deref().is_none_or(|s| s == scheme);
-            let host_ok = match &allowed.host {
-                HostPattern::Any => true,
-                HostPattern::Exact(exact) => *exact == host,
-                HostPattern::Subdomain(domain) => {
-                    host.strip_suffix(domain.as_str()).is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
-                }
-            };
-            let port_ok = allowed.any_port || allowed.port.or_else(|| default_port(scheme)) == Some(port);
-            scheme_ok && host_ok && port_ok
-        })
-    }
-}
+    fn state(_: &(), _: &Start<'_>) {}
 
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
+    fn add_to_linker<T: Send + 'static>(_: &mut Linker<T>, _: fn(&mut T) -> View<'_, ()>) -> anyhow::Result<()> {
+        Ok(())
     }
-}
-
-fn parse_entry(entry: &str) -> Result<AllowedHost, String> {
-    let bad = |why: &str| format!("{entry:?} {why}; expected scheme://host[:port], such as \"https://api.example.com\"");
-    let (scheme, rest) = entry.split_once("://").ok_or_else(|| bad("has no scheme"))?;
-    let scheme = match scheme {
-        "*" => None,
-        "http" | "https" => Some(scheme.to_string()),
-        _ => return Err(bad("has a scheme other than http, https or *")),
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains('/') {
-        return Err(bad("has a path"));
-    }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (rest, None),
-    };
-    let (port, any_port) = match port {
-        None => (None, false),
-        Some("*") => (None, true),
-        Some(port) => (Some(port.parse::<u16>().map_err(|_| bad("has an invalid port"))?), false),
-    };
-    if scheme.is_none() && port.is_none() && !any_port {
-        return Err(bad("uses the * scheme without a port"));
-    }
-    let host = match host {
-        "" => return Err(bad("has no host")),
-        "*" => HostPattern::Any,
-        _ => match host.strip_prefix("*.") {
-            Some(domain) if !domain.is_empty() && !domain.contains('*') => {
-                HostPattern::Subdomain(domain.to_ascii_lowercase())
-            }
-            Some(_) => return Err(bad("has an invalid wildcard")),
-            None if host.contains('*') => return Err(bad("has an invalid wildcard")),
-            None => HostPattern::Exact(host.to_ascii_lowercase()),
-        },
-    };
-    Ok(AllowedHost { scheme, host, port, any_port })
 }
 
 /// wasi-http hooks that refuse requests to hosts the manifest does not allow.
 pub struct OutboundHttpHooks {
+    component: Arc<str>,
     allowed: AllowedHosts,
 }
 
 impl OutboundHttpHooks {
-    pub fn new(allowed: AllowedHosts) -> Self {
-        Self { allowed }
+    pub fn new(component: Arc<str>, allowed: AllowedHosts) -> Self {
+        Self { component, allowed }
     }
 }
 
@@ -141,7 +70,12 @@ impl WasiHttpHooks for OutboundHttpHooks {
             uri.port_u16(),
         );
         if !allowed {
-            tracing::warn!(uri = %uri, "outbound request refused: host not in allowed_outbound_hosts");
+            let why = if self.allowed.is_empty() {
+                "its manifest has no allowed_outbound_hosts; list the hosts it may reach there"
+            } else {
+                "the host is not in its allowed_outbound_hosts"
+            };
+            tracing::warn!(component = %self.component, uri = %uri, "outbound request refused: {why}");
             return Box::new(async { Err(ErrorCode::HttpRequestDenied.into()) });
         }
         let _ = fut;
@@ -156,44 +90,3 @@ impl WasiHttpHooks for OutboundHttpHooks {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hosts(entries: &[&str]) -> AllowedHosts {
-        AllowedHosts::parse(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>()).unwrap()
-    }
-
-    #[test]
-    fn exact_hosts_use_the_default_port() {
-        let allowed = hosts(&["https://api.example.com"]);
-        assert!(allowed.allows("https", "api.example.com", None));
-        assert!(allowed.allows("https", "API.example.com", Some(443)));
-        assert!(!allowed.allows("https", "api.example.com", Some(8443)));
-        assert!(!allowed.allows("http", "api.example.com", None));
-        assert!(!allowed.allows("https", "other.example.com", None));
-    }
-
-    #[test]
-    fn wildcards() {
-        let allowed = hosts(&["https://*.example.com", "*://localhost:*"]);
-        assert!(allowed.allows("https", "a.example.com", None));
-        assert!(!allowed.allows("https", "example.com", None));
-        assert!(!allowed.allows("https", "badexample.com", None));
-        assert!(allowed.allows("http", "localhost", Some(3000)));
-        assert!(allowed.allows("https", "localhost", None));
-    }
-
-    #[test]
-    fn nothing_is_allowed_by_default() {
-        assert!(!AllowedHosts::default().allows("https", "example.com", None));
-    }
-
-    #[test]
-    fn bad_entries_are_refused_with_their_index() {
-        for entry in ["example.com", "ftp://x", "https://x/path", "https://x:port", "*://x", "https://a*.b"] {
-            let error = AllowedHosts::parse(&["https://ok".into(), entry.into()]).unwrap_err();
-            assert_eq!(error.0, 1, "{entry}");
-        }
-    }
-}

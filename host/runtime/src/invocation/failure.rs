@@ -1,6 +1,6 @@
 use wasmtime::{PoolConcurrencyLimitError, Trap};
 
-use super::MemoryLimitExceeded;
+use crate::state::MemoryLimitExceeded;
 
 /// A trap's description is cut to this many bytes: one log line, however deep the guest's
 /// stack or however long its panic message.

@@ -1,10 +1,8 @@
 //! One invocation: a fresh `Store` and instance, its limits, and its unit of work.
 
 mod failure;
-mod guest_log;
-mod memory_limit;
 mod runner;
-mod state;
+mod start;
 
 use std::time::Instant;
 
@@ -12,14 +10,11 @@ use joule_world::database;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 
-use crate::capabilities::database::DatabaseState;
+use crate::database::DatabaseState;
+use crate::state::InvocationState;
 
 pub use failure::Failure;
-pub(crate) use guest_log::GuestLog;
-pub(crate) use memory_limit::MemoryLimit;
-pub use memory_limit::MemoryLimitExceeded;
 pub use runner::{Call, Delivery, Ended, GuestFuture, GuestResult, Verdict, run};
-pub use state::InvocationState;
 
 /// A running invocation: its store, deadline and concurrency permit. [`run`] settles its unit
 /// of work; dropping it rolls the unit of work back.
@@ -40,7 +35,7 @@ impl Invocation {
 
     /// The W3C trace context the invocation runs in, to hand on to the guest.
     pub fn traceparent(&self) -> Option<&str> {
-        self.store.data().events.context().traceparent.as_deref()
+        self.store.data().context.traceparent.as_deref()
     }
 
     /// When the component's time limit runs out.
@@ -51,13 +46,13 @@ impl Invocation {
     /// Records the event this invocation handles in the component's inbox, within the unit
     /// of work; false when the component already handled it.
     pub(crate) async fn record_delivery(&mut self, event_id: &str) -> Result<bool, database::Error> {
-        self.store.data_mut().database.record_delivery(event_id).await
+        self.store.data_mut().unit.record_delivery(event_id).await
     }
 
     /// Ends the guest's part: the instance and every resource it held are dropped,
     /// and what remains is the unit of work to commit or roll back.
     pub(crate) fn into_unit_of_work(mut self) -> UnitOfWork {
-        let database = self.store.data_mut().database.take();
+        let database = self.store.data_mut().unit.take();
         UnitOfWork { database, _permit: self._permit }
     }
 }

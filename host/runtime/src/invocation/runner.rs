@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 
 use super::{Failure, Invocation, UnitOfWork};
 use crate::component::{LoadedComponent, Overloaded};
-use crate::capabilities::events::InvocationContext;
+use crate::capabilities::shape::InvocationContext;
 use crate::trace_context;
 
 /// Time past the component's deadline for its host calls to give up before the guest's part
@@ -74,6 +74,33 @@ pub enum Ended<R> {
     Replied { reply: R, committed: Result<(), database::Error> },
 }
 
+/// How an invocation ends before the trigger's reply: nothing to commit.
+enum EarlyEnd {
+    Duplicate,
+    InboxFailed(database::Error),
+    Failed(Failure),
+}
+
+impl EarlyEnd {
+    fn outcome(&self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::InboxFailed(_) => "inbox_failed",
+            Self::Failed(failure) => failure.outcome(),
+        }
+    }
+}
+
+impl<R> From<EarlyEnd> for Ended<R> {
+    fn from(end: EarlyEnd) -> Self {
+        match end {
+            EarlyEnd::Duplicate => Self::Duplicate,
+            EarlyEnd::InboxFailed(e) => Self::InboxFailed(e),
+            EarlyEnd::Failed(failure) => Self::Failed(failure),
+        }
+    }
+}
+
 /// Runs `guest` on a new invocation of `call.component`, then `reply` on its result once the
 /// instance is gone, and settles the unit of work as the reply's verdict says. Returns how it
 /// ended and the invocation's span, for what the trigger does after (settling a message).
@@ -126,7 +153,7 @@ async fn settle<T, R, F>(
 where
     F: Future<Output = Verdict<R>>,
 {
-    let mut invocation = match component.invocation(context) {
+    let mut invocation = match Invocation::start(component, context) {
         Ok(invocation) => invocation,
         Err(overloaded) => return (Ended::Overloaded(overloaded), "overloaded"),
     };
@@ -135,30 +162,25 @@ where
         if let Some(delivery) = delivery {
             match invocation.record_delivery(delivery.event_id).await {
                 Ok(true) => {}
-                Ok(false) => return Err(Ended::Duplicate),
-                Err(e) => return Err(Ended::InboxFailed(e)),
+                Ok(false) => return Err(EarlyEnd::Duplicate),
+                Err(e) => return Err(EarlyEnd::InboxFailed(e)),
             }
         }
-        guest(&mut invocation).await.map_err(|e| Ended::Failed(Failure::classify(&e)))
+        guest(&mut invocation).await.map_err(|e| EarlyEnd::Failed(Failure::classify(&e)))
     })
     .await
-    .unwrap_or(Err(Ended::Failed(Failure::Timeout)));
+    .unwrap_or(Err(EarlyEnd::Failed(Failure::Timeout)));
     // The instance and every resource it held go first; what remains is the unit of work.
     let unit_of_work = invocation.into_unit_of_work();
     let value = match ran {
         Ok(value) => value,
-        Err(ended) => {
+        Err(end) => {
             roll_back(unit_of_work).await;
-            let outcome = match &ended {
-                Ended::Duplicate => "duplicate",
-                Ended::InboxFailed(_) => "inbox_failed",
-                Ended::Failed(failure) => {
-                    tracing::warn!(component = %component.id, error = %failure, "invocation failed");
-                    failure.outcome()
-                }
-                Ended::Overloaded(_) | Ended::Replied { .. } => unreachable!("not an early end"),
-            };
-            return (ended, outcome);
+            if let EarlyEnd::Failed(failure) = &end {
+                tracing::warn!(component = %component.id, error = %failure, "invocation failed");
+            }
+            let outcome = end.outcome();
+            return (end.into(), outcome);
         }
     };
     let Verdict { reply, commit, outcome } = reply(value).await;

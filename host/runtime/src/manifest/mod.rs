@@ -3,6 +3,7 @@
 //! [`Manifest::load`] parses and validates the whole file once, at startup; every
 //! error names the file, the component and the key.
 
+mod allowed_hosts;
 mod error;
 mod raw;
 mod template;
@@ -12,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use allowed_hosts::AllowedHosts;
 pub use error::ManifestError;
 pub use template::{Template, is_variable_name};
 
-use crate::capabilities::outbound_http::AllowedHosts;
 
 /// A validated `spin.toml`.
 #[derive(Debug, Clone)]

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawVariable};
 use super::{
-    AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
+    AllowedHosts, AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
     Manifest, ManifestError, PricingGrant, Template, TemplatesGrant, Variable, is_variable_name,
 };
-use crate::capabilities::outbound_http::AllowedHosts;
 
 /// The only key-value store label; Joule gives each component one key space.
 const DEFAULT_STORE: &str = "default";
@@ -64,7 +63,6 @@ impl Validator<'_> {
             let config = self.component(&id, component, &variables)?;
             components.insert(id, config);
         }
-        self.pure_callees(&components)?;
         let http_triggers = raw
             .trigger
             .http
@@ -95,30 +93,6 @@ impl Validator<'_> {
             http_triggers,
             amqp_triggers,
         })
-    }
-
-    /// Pricing rules and notification templates run on a caller's behalf and are pure: a
-    /// component another one names as such may hold no capability itself.
-    fn pure_callees(&self, components: &BTreeMap<String, ComponentConfig>) -> Result<(), ManifestError> {
-        for (caller, config) in components {
-            let rules = config.grants.pricing.iter().flat_map(|p| &p.rules).map(|id| (id, "pricing rule"));
-            let templates = config.grants.templates.iter().flat_map(|t| &t.names).map(|id| (id, "notification template"));
-            for (callee, role) in rules.chain(templates) {
-                let Some(callee_config) = components.get(callee) else { continue };
-                let granted = crate::capabilities::granted(&callee_config.grants);
-                if let Some(capability) = granted.first() {
-                    return Err(ManifestError::new(
-                        self.file,
-                        format!(
-                            "component {caller:?} runs it as a {role}, and rules and templates are pure, \
-                             but it is granted the {capability} capability; remove that grant"
-                        ),
-                    )
-                    .in_component(callee));
-                }
-            }
-        }
-        Ok(())
     }
 
     fn application(&self, raw: &RawManifest) -> Result<Application, ManifestError> {

@@ -175,18 +175,3 @@ fn queue_triggers() {
     let error = parse(&twice).unwrap_err();
     assert_eq!(error.key.as_deref(), Some("trigger.amqp[1].component"), "{error}");
 }
-
-#[test]
-fn a_component_run_as_a_rule_or_template_must_hold_no_capability() {
-    let with_callee = |grant: &str, callee: &str| format!("{}\n[component.callee]\n{callee}", with_component_line(grant));
-    let rule = "pricing = { rules = [\"callee\"] }";
-    parse(&with_callee(rule, "source = \"target/ocpi.wasm\"")).unwrap();
-    let error = parse(&with_callee(rule, "source = \"o.wasm\"\nkey_value_stores = [\"default\"]")).unwrap_err();
-    let message = error.to_string();
-    assert!(message.contains("app/spin.toml") && message.contains("\"callee\""), "{message}");
-    assert!(message.contains("pricing rule") && message.contains("key-value"), "{message}");
-
-    let template = "templates = { names = [\"callee\"] }";
-    let message = parse(&with_callee(template, "source = \"r.wasm\"\npricing = {}")).unwrap_err().to_string();
-    assert!(message.contains("notification template") && message.contains("pricing"), "{message}");
-}

@@ -1,8 +1,6 @@
 //! Following the other replicas: when one of them changes an active version, this process
 //! switches too, within moments of the commit.
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::Registry;
@@ -14,17 +12,9 @@ const RESYNC: Duration = Duration::from_secs(30);
 const BACKOFF: Duration = Duration::from_secs(1);
 
 impl Registry {
-    /// Switches to what other replicas deploy, until `stop` completes. Returns at once when
-    /// no other process can share the store.
-    pub async fn follow(self: Arc<Self>, stop: impl Future<Output = ()>) {
-        tokio::pin!(stop);
-        tokio::select! {
-            () = &mut stop => {}
-            () = self.follow_changes() => {}
-        }
-    }
-
-    async fn follow_changes(&self) {
+    /// Switches to what other replicas deploy, until the runtime shuts down. Returns at once
+    /// when no other process can share the store.
+    pub(crate) async fn follow(&self) {
         let Some(mut feed) = self.subscribe().await else { return };
         loop {
             // Deploys made before the feed started listening are caught here too.

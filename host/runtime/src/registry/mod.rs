@@ -4,6 +4,7 @@
 //! A switch swaps one pointer: invocations already running hold the version they started
 //! with and finish on it.
 
+mod callees;
 mod entry;
 mod follow;
 pub mod store;

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use joule_runtime::capabilities::database::postgres::{PostgresBackend, PostgresSettings};
-use joule_runtime::capabilities::database::{ComponentDatabase, DatabaseBackend, OpenOptions};
+use joule_runtime::database::postgres::{PostgresBackend, PostgresSettings};
+use joule_runtime::database::{ComponentDatabase, DatabaseBackend, OpenOptions};
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 

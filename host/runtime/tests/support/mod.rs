@@ -86,7 +86,7 @@ pub fn soon() -> std::time::Instant {
 }
 
 /// The value of counter `a` in a component database with the tests' `counters` table.
-pub async fn counter(db: &std::sync::Arc<dyn joule_runtime::capabilities::database::ComponentDatabase>) -> i64 {
+pub async fn counter(db: &std::sync::Arc<dyn joule_runtime::database::ComponentDatabase>) -> i64 {
     let rows = db.begin(soon()).query("SELECT value FROM counters WHERE name = 'a'", &[]).await.unwrap();
     match rows.rows[0][0] {
         joule_world::database::Value::Int(v) => v,

@@ -1,19 +1,20 @@
 use joule_world::events::{Error, Host, PublishOptions};
 
-use super::{EventsView, MAX_DATA_BYTES};
+use super::{EventsState, MAX_DATA_BYTES};
+use crate::capabilities::shape::View;
 use crate::events::Envelope;
 
 /// Caller-chosen ids are kept short and printable.
 const MAX_ID_BYTES: usize = 128;
 
-impl Host for EventsView<'_> {
+impl Host for View<'_, EventsState> {
     async fn publish(
         &mut self,
         event_type: String,
         data: String,
         options: PublishOptions,
     ) -> wasmtime::Result<Result<String, Error>> {
-        let events = self.events;
+        let events = &*self.state;
         if !events.publishes.contains(&event_type) {
             return Ok(Err(Error::NotGranted(format!(
                 "component {:?} may not publish {event_type:?}; its manifest grants {:?}",
@@ -41,7 +42,7 @@ impl Host for EventsView<'_> {
         let envelope =
             Envelope::new(id, &events.component, &event_type, data, correlation_id, events.context.traceparent.clone());
         let id = envelope.id.clone();
-        Ok(match self.database.enqueue(envelope, data_bytes).await {
+        Ok(match self.unit.enqueue(envelope, data_bytes).await {
             Ok(()) => Ok(id),
             Err(e) => Err(Error::Unavailable(format!("the outbox could not be written: {e:?}"))),
         })

@@ -6,54 +6,44 @@ mod host;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::Linker;
 
-use super::database::DatabaseState;
-use crate::invocation::InvocationState;
+use super::shape::{Capability, InvocationContext, Load, Start, View, ViewOf};
+use crate::manifest::Grants;
 
 /// The largest `data` an event may carry.
 pub const MAX_DATA_BYTES: usize = 256 * 1024;
 
-/// What an invocation was triggered by, carried into the events it publishes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InvocationContext {
-    pub correlation_id: Option<String>,
-    /// The W3C trace context of the invocation.
-    pub traceparent: Option<String>,
-}
+pub(crate) struct Events;
 
-/// The events side of one invocation.
+/// The events side of one invocation: who publishes, what it may, and in what context.
 pub struct EventsState {
     component: Arc<str>,
     publishes: Arc<BTreeSet<String>>,
     context: InvocationContext,
 }
 
-impl EventsState {
-    pub fn new(component: Arc<str>, publishes: Arc<BTreeSet<String>>, context: InvocationContext) -> Self {
-        Self { component, publishes, context }
+impl Capability for Events {
+    const NAME: &'static str = "events";
+    const GRANT_HINT: &'static str = "list the event types in [component.<id>.events] publish = [...]";
+    const INTERFACES: &'static [&'static str] = &[joule_world::interface_names::EVENTS];
+    /// The event types the component may publish.
+    type Component = Arc<BTreeSet<String>>;
+    type State = EventsState;
+
+    fn is_granted(grants: &Grants) -> bool {
+        !grants.events_publish.is_empty()
     }
 
-    pub(crate) fn context(&self) -> &InvocationContext {
-        &self.context
+    fn component(&self, load: &Load<'_>) -> Arc<BTreeSet<String>> {
+        Arc::new(load.config.grants.events_publish.clone())
     }
-}
 
-/// Publishing needs the invocation's transaction as well as its grants.
-pub struct EventsView<'a> {
-    events: &'a EventsState,
-    database: &'a mut DatabaseState,
-}
+    fn state(publishes: &Arc<BTreeSet<String>>, start: &Start<'_>) -> EventsState {
+        EventsState { component: start.component.clone(), publishes: publishes.clone(), context: start.context.clone() }
+    }
 
-struct Events;
-
-impl HasData for Events {
-    type Data<'a> = EventsView<'a>;
-}
-
-pub(crate) fn add_to_linker(linker: &mut Linker<InvocationState>) -> anyhow::Result<()> {
-    Ok(joule_world::events::add_to_linker::<_, Events>(linker, |state| EventsView {
-        events: &state.events,
-        database: &mut state.database,
-    })?)
+    fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_, EventsState>) -> anyhow::Result<()> {
+        Ok(joule_world::events::add_to_linker::<_, ViewOf<EventsState>>(linker, view)?)
+    }
 }

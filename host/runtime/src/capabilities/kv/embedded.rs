@@ -7,6 +7,7 @@ use joule_world::kv::Error;
 use sqlx::Row as _;
 
 use super::KeyValueBackend;
+use crate::background::Background;
 use crate::embedded::LocalStore;
 
 /// How often expired entries are swept; reads already ignore them.
@@ -24,9 +25,9 @@ pub struct EmbeddedKeyValue {
 
 impl EmbeddedKeyValue {
     /// Opens the backend and starts sweeping expired entries in the background.
-    pub fn new(store: LocalStore) -> Self {
+    pub fn new(store: LocalStore, background: &Background) -> Self {
         let writer = store.file().writer.clone();
-        tokio::spawn(async move {
+        background.spawn_cancellable("key-value sweeper", async move {
             let mut tick = tokio::time::interval(SWEEP_EVERY);
             loop {
                 tick.tick().await;
@@ -151,7 +152,7 @@ mod tests {
     async fn backend() -> (tempfile::TempDir, EmbeddedKeyValue) {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).await.unwrap();
-        (dir, EmbeddedKeyValue::new(store))
+        (dir, EmbeddedKeyValue::new(store, &Background::default()))
     }
 
     #[tokio::test]

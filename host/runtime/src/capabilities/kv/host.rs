@@ -3,6 +3,7 @@ use std::time::Duration;
 use joule_world::kv::{Error, Host};
 
 use super::KvState;
+use crate::capabilities::shape::View;
 
 /// Keys longer than this are refused, on every backend alike.
 const MAX_KEY_BYTES: usize = 1024;
@@ -17,10 +18,10 @@ fn check_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-impl Host for KvState {
+impl Host for View<'_, KvState> {
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         Ok(match check_key(&key) {
-            Ok(()) => self.backend.get(&self.space, &key).await,
+            Ok(()) => self.state.backend.get(&self.state.space, &key).await,
             Err(e) => Err(e),
         })
     }
@@ -31,28 +32,28 @@ impl Host for KvState {
         }
         let ttl = ttl_seconds.map(|s| Duration::from_secs(s.into()));
         Ok(match check_key(&key) {
-            Ok(()) => self.backend.set(&self.space, &key, &value, ttl).await,
+            Ok(()) => self.state.backend.set(&self.state.space, &key, &value, ttl).await,
             Err(e) => Err(e),
         })
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, Error>> {
         Ok(match check_key(&key) {
-            Ok(()) => self.backend.delete(&self.space, &key).await,
+            Ok(()) => self.state.backend.delete(&self.state.space, &key).await,
             Err(e) => Err(e),
         })
     }
 
     async fn exists(&mut self, key: String) -> wasmtime::Result<Result<bool, Error>> {
         Ok(match check_key(&key) {
-            Ok(()) => self.backend.exists(&self.space, &key).await,
+            Ok(()) => self.state.backend.exists(&self.state.space, &key).await,
             Err(e) => Err(e),
         })
     }
 
     async fn incr(&mut self, key: String, delta: i64) -> wasmtime::Result<Result<i64, Error>> {
         Ok(match check_key(&key) {
-            Ok(()) => self.backend.incr(&self.space, &key, delta).await,
+            Ok(()) => self.state.backend.incr(&self.state.space, &key, delta).await,
             Err(e) => Err(e),
         })
     }

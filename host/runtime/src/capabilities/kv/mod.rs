@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use joule_world::kv::Error;
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::Linker;
 
-use crate::invocation::InvocationState;
+use super::shape::{Capability, Load, Start, View, ViewOf};
+use crate::manifest::Grants;
 
 /// A key-value store holding every component's key space.
 #[async_trait]
@@ -34,24 +35,39 @@ pub fn key_space(application: &str, component: &str) -> Arc<str> {
     format!("{application}:{component}").into()
 }
 
-/// The key-value side of one invocation.
+/// Every component's key space, in one store.
+pub(crate) struct KeyValue {
+    pub backend: Arc<dyn KeyValueBackend>,
+    pub application: String,
+}
+
+/// The key-value side of one invocation: the store, and the component's space in it.
+#[derive(Clone)]
 pub struct KvState {
     backend: Arc<dyn KeyValueBackend>,
     space: Arc<str>,
 }
 
-impl KvState {
-    pub fn new(backend: Arc<dyn KeyValueBackend>, space: Arc<str>) -> Self {
-        Self { backend, space }
+impl Capability for KeyValue {
+    const NAME: &'static str = "key-value";
+    const GRANT_HINT: &'static str = "add key_value_stores = [\"default\"]";
+    const INTERFACES: &'static [&'static str] = &[joule_world::interface_names::KV];
+    type Component = KvState;
+    type State = KvState;
+
+    fn is_granted(grants: &Grants) -> bool {
+        grants.key_value
     }
-}
 
-struct KeyValue;
+    fn component(&self, load: &Load<'_>) -> KvState {
+        KvState { backend: self.backend.clone(), space: key_space(&self.application, load.component) }
+    }
 
-impl HasData for KeyValue {
-    type Data<'a> = &'a mut KvState;
-}
+    fn state(component: &KvState, _: &Start<'_>) -> KvState {
+        component.clone()
+    }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<InvocationState>) -> anyhow::Result<()> {
-    Ok(joule_world::kv::add_to_linker::<_, KeyValue>(linker, |state| &mut state.kv)?)
+    fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_, KvState>) -> anyhow::Result<()> {
+        Ok(joule_world::kv::add_to_linker::<_, ViewOf<KvState>>(linker, view)?)
+    }
 }

@@ -5,36 +5,38 @@
 
 mod host;
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Weak};
+use wasmtime::component::Linker;
 
-use wasmtime::component::{HasData, Linker};
+use super::callee::{CalleeGrant, Caller};
+use super::shape::{Capability, Load, Start, View, ViewOf};
+use crate::manifest::Grants;
 
-use crate::capabilities::callee::CallChain;
-use crate::invocation::InvocationState;
-use crate::registry::Registry;
+pub(crate) struct Pricing;
 
-/// The pricing side of one invocation.
-pub struct PricingState {
-    registry: Weak<Registry>,
-    /// The rules the caller may run; empty means any.
-    rules: Arc<BTreeSet<String>>,
-    /// Who is calling, for the callee's chain.
-    chain: CallChain,
-}
+impl Capability for Pricing {
+    const NAME: &'static str = "pricing";
+    const GRANT_HINT: &'static str = "add a [component.<id>.pricing] table";
+    const INTERFACES: &'static [&'static str] = &[joule_world::interface_names::PRICING];
+    type Component = CalleeGrant;
+    type State = Caller;
 
-impl PricingState {
-    pub(crate) fn new(registry: Weak<Registry>, rules: Arc<BTreeSet<String>>, chain: CallChain) -> Self {
-        Self { registry, rules, chain }
+    fn is_granted(grants: &Grants) -> bool {
+        grants.pricing.is_some()
     }
-}
 
-struct Pricing;
+    fn component(&self, load: &Load<'_>) -> CalleeGrant {
+        let names = load.config.grants.pricing.as_ref().map(|g| g.rules.clone()).unwrap_or_default();
+        CalleeGrant::new(names, load.callees.clone())
+    }
 
-impl HasData for Pricing {
-    type Data<'a> = &'a mut PricingState;
-}
+    fn state(grant: &CalleeGrant, start: &Start<'_>) -> Caller {
+        grant.caller(start.chain)
+    }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<InvocationState>) -> anyhow::Result<()> {
-    Ok(joule_world::pricing::add_to_linker::<_, Pricing>(linker, |state| &mut state.pricing)?)
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, Caller>,
+    ) -> anyhow::Result<()> {
+        Ok(joule_world::pricing::add_to_linker::<_, ViewOf<Caller>>(linker, view)?)
+    }
 }

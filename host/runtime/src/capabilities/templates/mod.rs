@@ -3,36 +3,38 @@
 
 mod host;
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Weak};
+use wasmtime::component::Linker;
 
-use wasmtime::component::{HasData, Linker};
+use super::callee::{CalleeGrant, Caller};
+use super::shape::{Capability, Load, Start, View, ViewOf};
+use crate::manifest::Grants;
 
-use crate::capabilities::callee::CallChain;
-use crate::invocation::InvocationState;
-use crate::registry::Registry;
+pub(crate) struct Templates;
 
-/// The templates side of one invocation.
-pub struct TemplatesState {
-    registry: Weak<Registry>,
-    /// The templates the caller may run; empty means any.
-    names: Arc<BTreeSet<String>>,
-    /// Who is calling, for the callee's chain.
-    chain: CallChain,
-}
+impl Capability for Templates {
+    const NAME: &'static str = "templates";
+    const GRANT_HINT: &'static str = "add a [component.<id>.templates] table";
+    const INTERFACES: &'static [&'static str] = &[joule_world::interface_names::TEMPLATES];
+    type Component = CalleeGrant;
+    type State = Caller;
 
-impl TemplatesState {
-    pub(crate) fn new(registry: Weak<Registry>, names: Arc<BTreeSet<String>>, chain: CallChain) -> Self {
-        Self { registry, names, chain }
+    fn is_granted(grants: &Grants) -> bool {
+        grants.templates.is_some()
     }
-}
 
-struct Templates;
+    fn component(&self, load: &Load<'_>) -> CalleeGrant {
+        let names = load.config.grants.templates.as_ref().map(|g| g.names.clone()).unwrap_or_default();
+        CalleeGrant::new(names, load.callees.clone())
+    }
 
-impl HasData for Templates {
-    type Data<'a> = &'a mut TemplatesState;
-}
+    fn state(grant: &CalleeGrant, start: &Start<'_>) -> Caller {
+        grant.caller(start.chain)
+    }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<InvocationState>) -> anyhow::Result<()> {
-    Ok(joule_world::templates::add_to_linker::<_, Templates>(linker, |state| &mut state.templates)?)
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, Caller>,
+    ) -> anyhow::Result<()> {
+        Ok(joule_world::templates::add_to_linker::<_, ViewOf<Caller>>(linker, view)?)
+    }
 }

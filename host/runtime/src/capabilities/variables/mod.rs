@@ -6,10 +6,10 @@ mod host;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::Linker;
 
-use crate::invocation::InvocationState;
-use crate::manifest::{Manifest, ManifestError};
+use super::shape::{Capability, Load, Start, View, ViewOf};
+use crate::manifest::{Grants, Manifest, ManifestError};
 
 /// The prefix of environment variables that override `[variables]`: `JOULE_VARIABLE_API_KEY`
 /// sets `api_key`.
@@ -59,25 +59,41 @@ pub fn resolve(
         .collect()
 }
 
+/// Every component's variables, resolved once at startup.
+pub(crate) struct Variables {
+    pub values: BTreeMap<String, ComponentVariables>,
+}
+
 /// The variables side of one invocation.
 pub struct VariablesState {
     values: ComponentVariables,
 }
 
-impl VariablesState {
-    pub fn new(values: ComponentVariables) -> Self {
-        Self { values }
+impl Capability for Variables {
+    const NAME: &'static str = "variables";
+    const GRANT_HINT: &'static str = "declare them in [component.<id>.variables]";
+    const INTERFACES: &'static [&'static str] = &[joule_world::interface_names::VARIABLES];
+    type Component = ComponentVariables;
+    type State = VariablesState;
+
+    fn is_granted(grants: &Grants) -> bool {
+        grants.variables
     }
-}
 
-struct Variables;
+    fn component(&self, load: &Load<'_>) -> ComponentVariables {
+        self.values.get(&**load.component).cloned().unwrap_or_default()
+    }
 
-impl HasData for Variables {
-    type Data<'a> = &'a mut VariablesState;
-}
+    fn state(values: &ComponentVariables, _: &Start<'_>) -> VariablesState {
+        VariablesState { values: values.clone() }
+    }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<InvocationState>) -> anyhow::Result<()> {
-    Ok(joule_world::variables::add_to_linker::<_, Variables>(linker, |state| &mut state.variables)?)
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, VariablesState>,
+    ) -> anyhow::Result<()> {
+        Ok(joule_world::variables::add_to_linker::<_, ViewOf<VariablesState>>(linker, view)?)
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Transaction};
+use crate::background::Background;
 use crate::events::Outbox;
 use connections::Connections;
 use names::Names;
@@ -147,8 +148,8 @@ impl DatabaseBackend for PostgresBackend {
         Ok(())
     }
 
-    fn outbox(&self, signal: Arc<Notify>) -> Arc<dyn Outbox> {
-        Arc::new(outbox::PostgresOutbox::new(self.admin.clone(), signal))
+    fn outbox(&self, signal: Arc<Notify>, background: &Background) -> Arc<dyn Outbox> {
+        Arc::new(outbox::PostgresOutbox::new(self.admin.clone(), signal, background))
     }
 }
 

@@ -244,7 +244,9 @@ async fn a_component_cannot_end_or_split_its_unit_of_work() {
     use joule_world::database::Host as _;
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir, COUNTERS).await;
-    let mut state = crate::capabilities::database::DatabaseState::new("test".into(), Some(db.clone()), far(), None);
+    let mut unit = crate::database::DatabaseState::new("test".into(), Some(db.clone()), far(), None);
+    // The database capability's view: SQL on the unit of work.
+    let mut state = crate::capabilities::shape::View { state: &mut (), unit: &mut unit };
     state.execute("UPDATE counters SET value = value + 1".into(), vec![]).await.unwrap().unwrap();
     for control in ["COMMIT", "/* done */ end", "rollback", "SAVEPOINT s", "RELEASE s", "BEGIN", "start transaction"] {
         let refused = state.execute(control.into(), vec![]).await.unwrap();
@@ -257,6 +259,6 @@ async fn a_component_cannot_end_or_split_its_unit_of_work() {
         let refused = state.query(smuggled.into(), vec![]).await.unwrap();
         assert!(refused.is_err(), "{smuggled}: {refused:?}");
     }
-    state.finish(false).await.unwrap();
+    unit.finish(false).await.unwrap();
     assert_eq!(counter(&db).await, 0, "the platform's rollback still undoes the update");
 }

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use super::values::map_error;
 
+use crate::background::Background;
 use crate::events::{Envelope, Outbox, OutboxKey, Pending};
 
 /// The channel `joule_api.publish_all` notifies on commit.
@@ -24,8 +25,8 @@ pub(super) struct PostgresOutbox {
 
 impl PostgresOutbox {
     /// Also listens for other replicas' commits and wakes `signal` on each.
-    pub(super) fn new(admin: PgPool, signal: Arc<Notify>) -> Self {
-        tokio::spawn(listen(admin.clone(), signal));
+    pub(super) fn new(admin: PgPool, signal: Arc<Notify>, background: &Background) -> Self {
+        background.spawn_cancellable("outbox listener", listen(admin.clone(), signal));
         Self { admin }
     }
 }

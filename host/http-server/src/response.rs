@@ -1,5 +1,5 @@
-//! Responses the trigger writes itself, in the platform's JSON error shape:
-//! `{"error": {"code": "...", "message": "..."}}`.
+//! Responses the host writes itself (errors, health, the admin API), in the platform's JSON
+//! error shape: `{"error": {"code": "...", "message": "..."}}`.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};

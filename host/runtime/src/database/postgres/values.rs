@@ -9,7 +9,7 @@ use sqlx::{Column as _, Executor as _, Row as _, Statement as _, TypeInfo as _, 
 use uuid::Uuid;
 
 use super::bind::bind;
-use crate::capabilities::database::Output;
+use crate::database::Output;
 
 pub(super) async fn run_on(
     connection: &mut PgConnection,

@@ -30,8 +30,8 @@ use super::connections::{Connections, connection_lost};
 use super::outbox;
 use super::session::Open;
 use super::values::{map_error, run_on};
-use crate::capabilities::database::sql::reads_alone;
-use crate::capabilities::database::{Output, Transaction};
+use crate::database::sql::reads_alone;
+use crate::database::{Output, Transaction};
 use crate::events::Envelope;
 
 pub(super) struct PgTransaction {

@@ -21,6 +21,7 @@ use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Stateme
 use super::sql::{has_several_statements, looks_read_only};
 use super::sqlite_outbox::SqliteOutbox;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
+use crate::background::Background;
 use crate::events::{Envelope, Outbox};
 use crate::embedded::{SqliteFile, interrupt_at};
 use crate::values;
@@ -38,7 +39,7 @@ impl SqliteBackend {
 }
 
 /// The platform's outbox and inbox tables, created in every component file.
-const PLATFORM_TABLES: &str = include_str!("../../../../../migrations/sqlite-component/0001_outbox_inbox.sql");
+const PLATFORM_TABLES: &str = include_str!("../../../../migrations/sqlite-component/0001_outbox_inbox.sql");
 
 #[async_trait]
 impl DatabaseBackend for SqliteBackend {
@@ -62,7 +63,7 @@ impl DatabaseBackend for SqliteBackend {
         Ok(())
     }
 
-    fn outbox(&self, _signal: Arc<Notify>) -> Arc<dyn Outbox> {
+    fn outbox(&self, _signal: Arc<Notify>, _: &Background) -> Arc<dyn Outbox> {
         self.outbox.clone()
     }
 }
