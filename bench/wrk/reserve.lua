@@ -1,6 +1,7 @@
--- POST /api/v1/reservations, each request a slot of its own: 30 minutes per request, in a
--- block per run and thread, spread over the station's connectors. Prints any status but 201.
--- Arguments: the station id, how many connectors it has, and the run's number.
+-- POST /api/v1/reservations, each request a slot of its own: 30 minutes on one of the
+-- station's connectors, every connector in turn, in a window per thread. Prints any status
+-- but 201. Arguments: the station id, how many connectors it has, and the run's number
+-- (the warm-up is 0, the measurement 1).
 local counter = 0
 local threads = 0
 local unexpected = 0
@@ -13,14 +14,15 @@ end
 function init(args)
   station = args[1]
   connectors = tonumber(args[2])
-  local block = tonumber(args[3]) * 16 + thread_index
-  -- A block of 2^17 slots of 30 minutes: about seven years.
-  base = os.time() + 86400 + block * 131072 * 1800
+  -- A booking starts at most 90 days ahead: each run and thread (of two) books 20 days of
+  -- its own from tomorrow, 960 slots per connector.
+  local block = tonumber(args[3]) * 2 + thread_index
+  base = os.time() + 86400 + block * 20 * 86400
 end
 
 function request()
+  local slot = base + math.floor(counter / connectors) * 1800
   counter = counter + 1
-  local slot = base + counter * 1800
   local body = string.format(
     '{"stationId":"%s","connectorId":"%d","driverId":"bench-%d","startsAt":"%s","endsAt":"%s"}',
     station, counter % connectors + 1, counter,
