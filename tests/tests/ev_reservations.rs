@@ -1,5 +1,5 @@
 //! Reservation rules through the platform: the overlap check under concurrent bookings,
-//! cancellation, and no-show expiry.
+//! cancellation, and no-show expiry by a timer.
 
 use std::time::Duration;
 
@@ -73,31 +73,70 @@ async fn a_cancelled_reservation_frees_its_slot_and_cannot_be_cancelled_twice() 
     .await;
 }
 
+/// A booking of connector `connector` from now until `seconds` from now, by `driver`.
+async fn book_ending_soon(joule: &Joule, station: &str, connector: &str, driver: &str, seconds: i64) -> serde_json::Value {
+    let now = Utc::now();
+    let text = |at: chrono::DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let slot = booking(station, connector, driver, &text(now), &text(now + TimeDelta::seconds(seconds)));
+    let (status, reservation) = book(joule, &slot).await;
+    assert_eq!(status, 201, "{reservation}");
+    reservation
+}
+
+/// The notification event types `driver` has received so far.
+async fn notified(joule: &Joule, driver: &str) -> Vec<String> {
+    let (_, inbox) = get(joule, &format!("/api/v1/notifications?recipient={driver}")).await;
+    inbox["items"].as_array().unwrap().iter().map(|n| n["eventType"].as_str().unwrap_or_default().to_string()).collect()
+}
+
 #[tokio::test]
-async fn a_reservation_without_a_session_becomes_a_no_show_after_the_grace_period() {
+async fn a_reservation_without_a_session_expires_on_time_with_no_request_in_between() {
     let joule = Joule::with("spin.toml").env("JOULE_VARIABLE_NO_SHOW_GRACE_MINUTES", "0").ready().await;
     let tariff = ev::create_tariff(&joule).await;
     let station = ev::create_station(&joule, &tariff).await;
-    let now = Utc::now();
-    let text = |at: chrono::DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let slot = booking(&station, "1", "driver-late", &text(now), &text(now + TimeDelta::seconds(2)));
-    let (status, reservation) = book(&joule, &slot).await;
-    assert_eq!(status, 201, "{reservation}");
+    let reservation = book_ending_soon(&joule, &station, "1", "driver-late", 2).await;
+    // Nothing reaches the platform until the grace has ended: only the no-show timer can
+    // expire the booking and tell the driver.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    eventually("the expiry notification", || async {
+        notified(&joule, "driver-late").await.iter().filter(|t| *t == "reservation.expired.v1").count() == 1
+    })
+    .await;
     let path = format!("/api/v1/reservations/{}", reservation["id"].as_str().unwrap());
-    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(get(&joule, &path).await.1["status"], "no_show");
 
-    // A session can no longer start against it, and the next write records the expiry.
+    // A session can no longer start against it.
     let start = serde_json::json!({ "stationId": station, "connectorId": "1", "driverId": "driver-late",
                                     "reservationId": reservation["id"], "meterStartWh": 0 });
     let (status, refused) = send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("reservation_not_active")), "{refused}");
-    let monday = Monday::coming();
-    let (status, _) = book(&joule, &booking(&station, "2", "driver-other", &monday.text("08:00"), &monday.text("09:00"))).await;
-    assert_eq!(status, 201);
-    eventually("the expiry notification", || async {
-        let (_, inbox) = get(&joule, "/api/v1/notifications?recipient=driver-late").await;
-        inbox["items"].as_array().unwrap().iter().filter(|n| n["eventType"] == "reservation.expired.v1").count() == 1
+}
+
+#[tokio::test]
+async fn a_cancelled_or_fulfilled_reservation_never_expires() {
+    let joule = Joule::with("spin.toml").env("JOULE_VARIABLE_NO_SHOW_GRACE_MINUTES", "0").ready().await;
+    let tariff = ev::create_tariff(&joule).await;
+    let station = ev::create_station(&joule, &tariff).await;
+    let cancelled = book_ending_soon(&joule, &station, "1", "driver-cancels", 2).await;
+    let path = format!("/api/v1/reservations/{}", cancelled["id"].as_str().unwrap());
+    let (status, _) = read(client().delete(joule.url(&path)).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let fulfilled = book_ending_soon(&joule, &station, "2", "driver-charges", 2).await;
+    let start = serde_json::json!({ "stationId": station, "connectorId": "2", "driverId": "driver-charges",
+                                    "reservationId": fulfilled["id"], "meterStartWh": 0 });
+    let (status, session) = send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
+    assert_eq!(status, 201, "{session}");
+
+    // Past both graces, and past the time a due timer takes to fire.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    eventually("the cancellation and session notifications", || async {
+        notified(&joule, "driver-cancels").await.contains(&"reservation.cancelled.v1".to_string())
+            && notified(&joule, "driver-charges").await.contains(&"charging.session.started.v1".to_string())
     })
     .await;
+    for driver in ["driver-cancels", "driver-charges"] {
+        let types = notified(&joule, driver).await;
+        assert!(!types.contains(&"reservation.expired.v1".to_string()), "{driver} was told of an expiry: {types:?}");
+    }
+    assert_eq!(get(&joule, &path).await.1["status"], "cancelled");
 }

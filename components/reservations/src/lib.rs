@@ -14,7 +14,7 @@ mod settings;
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
 
-/// The event handler that keeps the copy of stations and tariffs.
+/// The event handler that keeps the copy of stations and tariffs, and records no-shows.
 pub use replica::Replica;
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.

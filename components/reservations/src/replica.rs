@@ -1,5 +1,6 @@
 //! The event handler: keeps this component's copy of stations, connectors and tariff
-//! versions from their events, newest first, whatever order they arrive in.
+//! versions from their events, newest first, whatever order they arrive in; and hands the
+//! component's own no-show timers to [`expiry`].
 
 use chrono::{DateTime, Utc};
 use joule_sdk::db;
@@ -50,7 +51,8 @@ struct Tariff {
     end_date_time: Option<DateTime<Utc>>,
 }
 
-fn retry(error: db::Error) -> HandlerError {
+/// A failure that may pass: the delivery is retried.
+pub fn retry(error: impl std::fmt::Debug) -> HandlerError {
     HandlerError::Retryable(format!("{error:?}"))
 }
 
@@ -87,6 +89,7 @@ fn apply(event: &Event) -> Result<(), HandlerError> {
     let data: Value = event.data_as()?;
     let parse = |_: ()| HandlerError::Permanent(format!("unexpected {} data", event.event_type));
     match event.event_type.as_str() {
+        expiry::CHECK => expiry::check(event),
         "station.created.v1" | "station.updated.v1" => {
             station(serde_json::from_value(data).map_err(|_| parse(()))?).map_err(retry)
         }
@@ -124,7 +127,6 @@ pub struct Replica;
 
 impl Handler for Replica {
     fn handle(event: Event) -> Result<(), HandlerError> {
-        apply(&event)?;
-        expiry::sweep(Utc::now()).map_err(retry)
+        apply(&event)
     }
 }

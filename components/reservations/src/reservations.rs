@@ -57,25 +57,30 @@ pub fn create(request: Request, _: Params) -> Result {
     let (station, connector_id, driver_id) = (station.expect("checked"), connector_id.expect("checked"), driver_id.expect("checked"));
     let (starts_at, ends_at) = (starts_at.expect("checked"), ends_at.expect("checked"));
 
-    expiry::sweep(now)?;
-    if connectors::station(station)?.is_none() {
-        return Err(Problems::one("stationId", "names no station"));
-    }
+    // The turn first: a write, so on SQLite the whole booking runs as the writer and never
+    // reads a snapshot another booking's commit has overtaken.
     if connectors::take_turn(station, &connector_id)?.is_none() {
+        if connectors::station(station)?.is_none() {
+            return Err(Problems::one("stationId", "names no station"));
+        }
         return Err(Problems::one("connectorId", "names no connector of this station"));
     }
     // Holding bookings of a connector never overlap one another, so the one that starts last
     // before this one ends is the only one that can overlap it: one index probe, however many.
+    // A no-show whose timer is yet to be delivered still reads `confirmed`, and holds nothing.
     let latest = db::query(
-        "SELECT id, ends_at FROM reservations
+        "SELECT id, status, ends_at FROM reservations
          WHERE station_id = $1 AND connector_id = $2 AND status IN ('confirmed', 'fulfilled') AND starts_at < $3
          ORDER BY starts_at DESC LIMIT 1",
         &[&station, &connector_id, &ends_at],
     )?;
-    if let Some(clash) = latest.first().filter(|row| row.get::<DateTime<Utc>>("ends_at").is_ok_and(|end| end > starts_at)) {
-        let other: Uuid = clash.get("id")?;
-        return Err(ApiError::conflict("reservation_conflict", "the connector is already reserved for part of that time")
-            .with_details(json!({ "conflictingReservationId": other })));
+    if let Some(clash) = latest.first() {
+        let (status, end) = expiry::effective(clash, now)?;
+        if end > starts_at && status != "no_show" {
+            let other: Uuid = clash.get("id")?;
+            return Err(ApiError::conflict("reservation_conflict", "the connector is already reserved for part of that time")
+                .with_details(json!({ "conflictingReservationId": other })));
+        }
     }
     let id = joule_sdk::ids::time_ordered();
     db::execute(
@@ -83,6 +88,7 @@ pub fn create(request: Request, _: Params) -> Result {
          VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $7)",
         &[&id, &station, &connector_id, &driver_id, &starts_at, &ends_at, &now],
     )?;
+    expiry::schedule(id, ends_at)?;
     let created = find(id, now)?.expect("just inserted");
     api::publish("reservation.created.v1", &event_data(&created))?;
     let mut response = api::json(201, &created);
@@ -128,16 +134,18 @@ pub fn list(request: Request, _: Params) -> Result {
 pub fn cancel(_: Request, params: Params) -> Result {
     let id = reservation_id(&params)?;
     let now = Utc::now();
-    expiry::sweep(now)?;
+    // A no-show whose timer is yet to be delivered still reads `confirmed`: it is past cancelling.
     let changed = db::execute(
-        "UPDATE reservations SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'confirmed'",
-        &[&id, &now],
+        "UPDATE reservations SET status = 'cancelled', updated_at = $2
+         WHERE id = $1 AND status = 'confirmed' AND ends_at > $3",
+        &[&id, &now, &expiry::cutoff(now)],
     )?;
     let found = find(id, now)?.ok_or_else(|| ApiError::not_found("reservation", &id.to_string()))?;
     if changed == 0 {
         let status = found["status"].as_str().unwrap_or_default();
         return Err(ApiError::conflict("reservation_not_active", format!("the reservation is {status}, not confirmed")));
     }
+    expiry::cancel(id)?;
     api::publish("reservation.cancelled.v1", &event_data(&found))?;
     Ok(api::json(200, &found))
 }

@@ -78,7 +78,6 @@ pub fn start(request: Request, _: Params) -> Result {
     let meter_start = register(meter_start.expect("checked"));
     let started_at = started_at.expect("checked");
 
-    expiry::sweep(now)?;
     let copy = connectors::station(station)?.ok_or_else(|| Problems::one("stationId", "names no station"))?;
     let status = connectors::take_turn(station, &connector_id)?
         .ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?;
@@ -94,24 +93,24 @@ pub fn start(request: Request, _: Params) -> Result {
     }
     // A reservation covering the start keeps the connector for its driver.
     // Holding bookings never overlap, so only the last to start by now can cover now.
+    // A no-show whose timer is yet to be delivered still reads `confirmed`, and keeps nothing.
     let latest = db::query(
         "SELECT id, driver_id, status, ends_at FROM reservations
          WHERE station_id = $1 AND connector_id = $2 AND status IN ('confirmed', 'fulfilled') AND starts_at <= $3
          ORDER BY starts_at DESC LIMIT 1",
         &[&station, &connector_id, &started_at],
     )?;
-    let covers = |row: &db::Row<'_>| {
-        row.get::<String>("status").is_ok_and(|s| s == "confirmed") && row.get::<DateTime<Utc>>("ends_at").is_ok_and(|end| end > started_at)
-    };
-    if let Some(holder) = latest.first().filter(covers) {
+    if let Some(holder) = latest.first() {
+        let (status, end) = expiry::effective(holder, now)?;
         let (holder_id, holder_driver): (Uuid, String) = (holder.get("id")?, holder.get("driver_id")?);
-        if holder_driver != driver_id || reservation.is_some_and(|r| r != holder_id) {
+        let theirs = holder_driver != driver_id || reservation.is_some_and(|r| r != holder_id);
+        if status == "confirmed" && end > started_at && theirs {
             return Err(ApiError::conflict("connector_reserved", "the connector is reserved for someone else now"));
         }
     }
     if let Some(reservation) = reservation {
         let rows = db::query(
-            "SELECT driver_id, station_id, connector_id, status FROM reservations WHERE id = $1",
+            "SELECT driver_id, station_id, connector_id, status, ends_at FROM reservations WHERE id = $1",
             &[&reservation],
         )?;
         let row = rows.first().ok_or_else(|| Problems::one("reservationId", "names no reservation"))?;
@@ -121,7 +120,7 @@ pub fn start(request: Request, _: Params) -> Result {
         if !matches {
             return Err(Problems::one("reservationId", "is for another driver or connector"));
         }
-        if row.get::<String>("status")? != "confirmed" {
+        if expiry::effective(row, now)?.0 != "confirmed" {
             return Err(ApiError::conflict("reservation_not_active", "the reservation is not confirmed"));
         }
     }
@@ -171,6 +170,7 @@ pub fn start(request: Request, _: Params) -> Result {
             "UPDATE reservations SET status = 'fulfilled', session_id = $2, updated_at = $3 WHERE id = $1",
             &[&reservation, &id, &now],
         )?;
+        expiry::cancel(reservation)?;
     }
     let started = find(id)?.expect("just inserted");
     api::publish("charging.session.started.v1", &event_data(&started))?;

@@ -5,6 +5,7 @@
 //! - [`variables`]: the component's manifest variables;
 //! - [`events`]: publishing events inside the unit of work, and [`export_handler!`] for
 //!   components that handle them;
+//! - [`timers`]: events the component schedules for itself, inside the unit of work;
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
@@ -19,6 +20,7 @@ pub mod ids;
 pub mod kv;
 pub mod pricing;
 pub mod templates;
+pub mod timers;
 pub mod variables;
 
 /// The raw `joule:platform` bindings, for what the helpers do not cover.

@@ -29,7 +29,8 @@ pub(crate) async fn handle(runtime: &Runtime, route: &str, request: Request<Inco
             Err(e) => failed(&e),
         },
         (Method::POST, ["components", name, "rollback"]) => rollback(runtime, name, request).await,
-        (_, ["components"] | ["components", _] | ["components", _, "versions" | "rollback"]) => response::error(
+        (Method::GET, ["timers"]) => timers(runtime).await,
+        (_, ["components"] | ["components", _] | ["components", _, "versions" | "rollback"] | ["timers"]) => response::error(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             format!("{} is not allowed on /admin/v1/{route}", request.method()),
@@ -91,6 +92,21 @@ async fn rollback(runtime: &Runtime, name: &str, request: Request<Incoming>) -> 
     match runtime.registry().rollback(name, version).await {
         Ok(record) => response::json(StatusCode::OK, &record_with(&record, false)),
         Err(e) => failed(&e),
+    }
+}
+
+/// The dead timers this many at most, newest first.
+const DEAD_TIMERS_LISTED: usize = 100;
+
+/// How many timers wait, and the most recent ones whose last attempt failed.
+async fn timers(runtime: &Runtime) -> Response<Body> {
+    let store = runtime.timers().0;
+    match tokio::try_join!(store.pending(), store.dead(DEAD_TIMERS_LISTED)) {
+        Ok((pending, dead)) => response::json(StatusCode::OK, &json!({ "pending": pending, "dead": dead })),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the timers could not be read");
+            response::error(StatusCode::SERVICE_UNAVAILABLE, "timers_unavailable", format!("the timers could not be read: {e:#}"))
+        }
     }
 }
 

@@ -86,6 +86,30 @@ pub fn components(args: ComponentsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints how many timers wait, and the dead ones with the reason each failed.
+pub fn timers(args: AdminArgs) -> anyhow::Result<()> {
+    let listed = send(args.request(reqwest::Method::GET, "timers")?, "listing the timers")?;
+    println!("{} timers pending", listed["pending"]);
+    let dead = listed["dead"].as_array().cloned().unwrap_or_default();
+    if dead.is_empty() {
+        println!("no dead timers");
+        return Ok(());
+    }
+    println!("{:<24} {:<36}  {:<32}  {:<27}  {:>8}  ERROR", "COMPONENT", "ID", "EVENT TYPE", "DIED AT", "ATTEMPTS");
+    for timer in dead {
+        println!(
+            "{:<24} {:<36}  {:<32}  {:<27}  {:>8}  {}",
+            text(&timer["component"]),
+            text(&timer["id"]),
+            text(&timer["eventType"]),
+            text(&timer["diedAt"]),
+            timer["attempts"],
+            text(&timer["error"]),
+        );
+    }
+    Ok(())
+}
+
 impl AdminArgs {
     fn request(&self, method: reqwest::Method, path: &str) -> anyhow::Result<reqwest::blocking::RequestBuilder> {
         let url = format!("{}/admin/v1/{path}", self.admin.trim_end_matches('/'));

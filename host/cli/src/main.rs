@@ -38,6 +38,8 @@ enum Command {
     Rollback(admin::RollbackArgs),
     /// List the active components, or every version of one.
     Components(admin::ComponentsArgs),
+    /// Count the pending timers and list the dead ones.
+    Timers(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Deploy(args) => admin::deploy(args),
         Command::Rollback(args) => admin::rollback(args),
         Command::Components(args) => admin::components(args),
+        Command::Timers(args) => admin::timers(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

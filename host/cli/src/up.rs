@@ -8,6 +8,7 @@ use joule_admin::{Access, AdminApi};
 use joule_runtime::{Manifest, Runtime};
 use joule_trigger_amqp::AmqpTrigger;
 use joule_trigger_http::HttpTrigger;
+use joule_trigger_timers::TimerTrigger;
 use tokio::sync::watch;
 
 use crate::http_args::HttpArgs;
@@ -57,6 +58,8 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let amqp = AmqpTrigger::new(runtime.clone(), args.http.shutdown_grace)?;
     // Before anything can publish: the relay and the first requests.
     amqp.declare().await?;
+    let timers = TimerTrigger::new(runtime.clone(), args.http.shutdown_grace);
+    timers.keep_schedules().await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;
@@ -78,8 +81,11 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop_triggers.send(true);
     });
-    let (served, consumed) =
-        tokio::join!(http.serve(listener, stopped(triggers_stopped.clone())), amqp.run(stopped(triggers_stopped)));
+    let (served, consumed, ()) = tokio::join!(
+        http.serve(listener, stopped(triggers_stopped.clone())),
+        amqp.run(stopped(triggers_stopped.clone())),
+        timers.run(stopped(triggers_stopped)),
+    );
     // The runtime's background work stops last, so events committed by requests that were
     // finishing still leave.
     runtime.shutdown().await;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use joule_world::event_handler::EventHandlerPre;
 use joule_world::notification_template::NotificationTemplatePre;
 use joule_world::pricing_rule::PricingRulePre;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::ComponentCapabilities;
-use crate::database::ComponentDatabase;
+use crate::database::{CommitSignals, ComponentDatabase};
 use crate::manifest::ComponentConfig;
 use crate::metrics::Metrics;
 use crate::state::InvocationState;
@@ -40,7 +40,8 @@ pub struct ComponentHost {
     /// Where its units of work are kept: its database, which the outbox and inbox need
     /// whether or not SQL is granted.
     pub(crate) database: Option<Arc<dyn ComponentDatabase>>,
-    pub(crate) outbox_signal: Arc<Notify>,
+    /// Woken by its commits: the relay, the timer trigger.
+    pub(crate) signals: CommitSignals,
     pub(crate) capabilities: ComponentCapabilities,
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) concurrency: Option<Arc<Semaphore>>,
@@ -73,6 +74,11 @@ impl LoadedComponent {
 
     pub fn config(&self) -> &ComponentConfig {
         &self.host.config
+    }
+
+    /// Whether it has a database, where its units of work, inbox and timers are kept.
+    pub fn has_database(&self) -> bool {
+        self.host.database.is_some()
     }
 
     /// Whether it exports the interface `export` names, at any 0.x patch version.

@@ -19,10 +19,12 @@ pub mod metrics;
 pub mod registry;
 mod runtime;
 mod state;
+pub mod timers;
 pub mod trace_context;
 pub mod values;
 
 pub use backends::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_QUEUE_NAMESPACE};
+pub use background::Background;
 pub use capabilities::shape::InvocationContext;
 pub use component::{
     ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use joule_world::event_handler::EventHandlerPre;
 use joule_world::notification_template::NotificationTemplatePre;
 use joule_world::pricing_rule::PricingRulePre;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -19,7 +19,7 @@ use crate::capabilities::{self, Capabilities};
 use crate::component::{
     ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
 };
-use crate::database::{DatabaseBackend, OpenOptions};
+use crate::database::{CommitSignals, DatabaseBackend, OpenOptions};
 use crate::engine::Compiled;
 use crate::error::RuntimeError;
 use crate::manifest::{ComponentConfig, Grants};
@@ -33,7 +33,7 @@ pub(crate) struct LoadContext<'a> {
     pub meters_fuel: bool,
     pub database: &'a Arc<dyn DatabaseBackend>,
     pub capabilities: &'a Capabilities,
-    pub outbox_signal: &'a Arc<Notify>,
+    pub signals: &'a CommitSignals,
     pub callees: Weak<dyn Callees>,
     pub metrics: &'a Arc<Metrics>,
 }
@@ -42,13 +42,15 @@ pub(crate) struct LoadContext<'a> {
 pub(crate) async fn open(
     context: &LoadContext<'_>,
     config: &ComponentConfig,
-    queue_triggered: bool,
+    handles_events: bool,
 ) -> Result<ComponentHost, RuntimeError> {
     let id = config.id.as_str();
-    // Publishing and handling events need the unit of work's outbox and inbox, which live
-    // in the component's database, granted or not.
+    // Publishing events, handling them and scheduling timers need the unit of work's outbox,
+    // inbox and timers, which live in the component's database, granted or not.
     let grants = &config.grants;
-    let database = if grants.database.is_some() || !grants.events_publish.is_empty() || queue_triggered {
+    let needs_database =
+        grants.database.is_some() || !grants.events_publish.is_empty() || grants.timers.is_some() || handles_events;
+    let database = if needs_database {
         let options = OpenOptions {
             migrations: grants.database.as_ref().and_then(|g| g.migrations.as_deref()),
             timeout: config.limits.timeout,
@@ -72,7 +74,7 @@ pub(crate) async fn open(
         engine: context.engine.clone(),
         meters_fuel: context.meters_fuel,
         database,
-        outbox_signal: context.outbox_signal.clone(),
+        signals: context.signals.clone(),
         environment: config.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         concurrency: config.limits.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize))),
         metrics: context.metrics.clone(),

@@ -30,6 +30,12 @@ struct ComponentLabels {
     component: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    component: String,
+    outcome: String,
+}
+
 type Histograms = Family<TriggerLabels, Histogram, fn() -> Histogram>;
 
 /// From 100 µs to about 6.5 s, doubling.
@@ -47,6 +53,9 @@ pub struct Metrics {
     active_versions: Family<ComponentLabels, Gauge>,
     outbox_backlog: Gauge,
     pool_idle_resident: Gauge,
+    timers_pending: Gauge,
+    timers_fired: Family<OutcomeLabels, Counter>,
+    timer_lateness: Family<ComponentLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -60,6 +69,11 @@ impl Default for Metrics {
         let active_versions = Family::<ComponentLabels, Gauge>::default();
         let outbox_backlog = Gauge::default();
         let pool_idle_resident = Gauge::default();
+        let timers_pending = Gauge::default();
+        let timers_fired = Family::<OutcomeLabels, Counter>::default();
+        // From 1 ms to about a minute, doubling.
+        let timer_lateness: Family<ComponentLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 17)));
         registry.register("invocations", "Invocations, by component, version, trigger and outcome", invocations.clone());
         registry.register("invocation_duration_seconds", "How long invocations took, end to end", durations.clone());
         registry.register("instantiation_duration_seconds", "How long making an instance took", instantiations.clone());
@@ -72,6 +86,17 @@ impl Default for Metrics {
             "Memory the instance pool's idle slots keep resident, within --pool-resident-budget",
             pool_idle_resident.clone(),
         );
+        registry.register("timers_pending", "Timers waiting, due or not", timers_pending.clone());
+        registry.register(
+            "timers_fired",
+            "Timer deliveries, by component and outcome: delivered, duplicate, retried or dead",
+            timers_fired.clone(),
+        );
+        registry.register(
+            "timer_lateness_seconds",
+            "How long after its due time a timer was first delivered",
+            timer_lateness.clone(),
+        );
         Self {
             registry,
             invocations,
@@ -82,6 +107,9 @@ impl Default for Metrics {
             active_versions,
             outbox_backlog,
             pool_idle_resident,
+            timers_pending,
+            timers_fired,
+            timer_lateness,
         }
     }
 }
@@ -123,6 +151,18 @@ impl Metrics {
 
     pub(crate) fn pool_idle_resident(&self, bytes: u64) {
         self.pool_idle_resident.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn timers_pending(&self, timers: u64) {
+        self.timers_pending.set(i64::try_from(timers).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a timer's delivery and, on its first attempt, how late it came.
+    pub fn timer_fired(&self, component: &str, outcome: &str, late: Option<Duration>) {
+        self.timers_fired.get_or_create(&OutcomeLabels { component: component.into(), outcome: outcome.into() }).inc();
+        if let Some(late) = late {
+            self.timer_lateness.get_or_create(&ComponentLabels { component: component.into() }).observe(late.as_secs_f64());
+        }
     }
 
     /// Everything, in the OpenMetrics text format.

@@ -5,14 +5,16 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::background::Background;
 use crate::backends::{BackendSettings, Backends};
 use crate::capabilities::callee::Callees;
 use crate::capabilities::kv::KeyValue;
 use crate::capabilities::variables::{self, Variables};
-use crate::capabilities::{self, Capabilities, database, events, outbound_http, pricing, templates};
+use crate::capabilities::{self, Capabilities, database, events, outbound_http, pricing, templates, timers};
 use crate::component::LoadedComponent;
+use crate::database::CommitSignals;
 use crate::embedded::StateDir;
 use crate::engine::{EngineSettings, JouleEngine};
 use crate::error::RuntimeError;
@@ -21,6 +23,7 @@ use crate::loader::{self, LoadContext, RequiredExport};
 use crate::manifest::{AmqpTriggerConfig, Manifest};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::timers::TimerStore;
 
 /// How long a readiness probe waits on a backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,10 +44,12 @@ pub struct Runtime {
     backends: Backends,
     registry: Arc<Registry>,
     metrics: Arc<Metrics>,
-    /// Woken when events may be waiting in the outbox.
-    outbox_signal: Arc<Notify>,
+    /// Woken when events may be waiting in the outbox, or timers were scheduled.
+    signals: CommitSignals,
     /// Made on first use: on Postgres it listens for other replicas' commits.
     outbox: OnceLock<Arc<dyn Outbox>>,
+    /// Made on first use, as the outbox is.
+    timers: OnceLock<Arc<dyn TimerStore>>,
     /// Every task the runtime runs besides invocations; see [`Runtime::shutdown`].
     background: Background,
     queue_namespace: String,
@@ -77,7 +82,7 @@ impl Runtime {
             "backends selected"
         );
 
-        let outbox_signal = Arc::new(Notify::new());
+        let signals = CommitSignals { outbox: Arc::new(Notify::new()), timers: Arc::new(Notify::new()) };
         let metrics = Arc::new(Metrics::default());
         let registry = Arc::new(Registry::new(engine.clone(), backends.versions.clone()));
         let capabilities = Capabilities {
@@ -88,6 +93,7 @@ impl Runtime {
             pricing: pricing::Pricing,
             templates: templates::Templates,
             outbound_http: outbound_http::OutboundHttp,
+            timers: timers::Timers,
         };
         let callees: Weak<dyn Callees> = Arc::downgrade(&registry) as Weak<Registry>;
         let context = LoadContext {
@@ -95,14 +101,15 @@ impl Runtime {
             meters_fuel: engine.meters_fuel(),
             database: &backends.database,
             capabilities: &capabilities,
-            outbox_signal: &outbox_signal,
+            signals: &signals,
             callees,
             metrics: &metrics,
         };
         let mut hosts = Vec::new();
         for (id, config) in &manifest.components {
-            let queue_triggered = manifest.amqp_triggers.iter().any(|t| t.component == *id);
-            let host = loader::open(&context, config, queue_triggered).await?;
+            let handles_events = manifest.amqp_triggers.iter().any(|t| t.component == *id)
+                || manifest.schedule_triggers.iter().any(|t| t.component == *id);
+            let host = loader::open(&context, config, handles_events).await?;
             hosts.push((host, required_exports(&manifest, id)));
         }
         registry.start(hosts).await?;
@@ -113,8 +120,9 @@ impl Runtime {
             backends,
             registry,
             metrics,
-            outbox_signal,
+            signals,
             outbox: OnceLock::new(),
+            timers: OnceLock::new(),
             background,
             queue_namespace,
             _state: state,
@@ -129,7 +137,7 @@ impl Runtime {
     /// `relay` is set, relaying committed events from the outbox to the broker.
     pub fn start_background(&self, relay: bool) {
         if relay {
-            let relay = Relay::new(self.outbox().clone(), self.backends.broker.clone(), self.outbox_signal.clone());
+            let relay = Relay::new(self.outbox().clone(), self.backends.broker.clone(), self.signals.outbox.clone());
             self.background.spawn("relay", |shutdown| relay.run(shutdown));
         }
         let registry = self.registry.clone();
@@ -144,7 +152,23 @@ impl Runtime {
     }
 
     fn outbox(&self) -> &Arc<dyn Outbox> {
-        self.outbox.get_or_init(|| self.backends.database.outbox(self.outbox_signal.clone(), &self.background))
+        self.outbox.get_or_init(|| self.backends.database.outbox(self.signals.outbox.clone(), &self.background))
+    }
+
+    /// Every component's timers, and what wakes whoever fires them: a local commit that
+    /// scheduled one, or, on Postgres, another replica's.
+    pub fn timers(&self) -> (&Arc<dyn TimerStore>, &Arc<Notify>) {
+        let store = self.timers.get_or_init(|| self.backends.database.timers(self.signals.timers.clone(), &self.background));
+        (store, &self.signals.timers)
+    }
+
+    /// Runs `task` with the runtime's background work: [`Runtime::shutdown`] cancels it and
+    /// waits for it, as it does the relay.
+    pub fn spawn_background<F>(&self, name: &'static str, task: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.background.spawn(name, task);
     }
 
     /// The queue a queue-triggered component consumes: `<namespace>.<application>.<component>`,
@@ -154,7 +178,7 @@ impl Runtime {
             name: format!("{}.{}.{}", self.queue_namespace, self.manifest.application.name, trigger.component),
             patterns: trigger.events.clone(),
             prefetch: trigger.prefetch,
-            retry_delays: (1..trigger.max_attempts).map(|attempt| trigger.retry_delay(attempt)).collect(),
+            retry_delays: (1..trigger.retry.max_attempts).map(|attempt| trigger.retry.retry_delay(attempt)).collect(),
         }
     }
 
@@ -187,6 +211,11 @@ impl Runtime {
             Ok(Ok(events)) => self.metrics.outbox_backlog(events),
             Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "failed to count the outbox backlog"),
             Err(_) => tracing::warn!(timeout = ?READY_TIMEOUT, "counting the outbox backlog took too long"),
+        }
+        match tokio::time::timeout(READY_TIMEOUT, self.timers().0.pending()).await {
+            Ok(Ok(timers)) => self.metrics.timers_pending(timers),
+            Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "failed to count the pending timers"),
+            Err(_) => tracing::warn!(timeout = ?READY_TIMEOUT, "counting the pending timers took too long"),
         }
         self.metrics.pool_idle_resident(self.engine.pool_idle_resident_bytes());
         for id in self.registry.ids() {
@@ -224,6 +253,12 @@ fn required_exports(manifest: &Manifest, id: &str) -> Vec<RequiredExport> {
     }
     if manifest.amqp_triggers.iter().any(|t| t.component == id) {
         need(crate::EVENT_HANDLER_EXPORT, "its queue trigger needs".into());
+    }
+    if manifest.component(id).is_some_and(|c| c.grants.timers.is_some()) {
+        need(crate::EVENT_HANDLER_EXPORT, "its timers need".into());
+    }
+    if manifest.schedule_triggers.iter().any(|t| t.component == id) {
+        need(crate::EVENT_HANDLER_EXPORT, "its schedule trigger needs".into());
     }
     for (caller, config) in &manifest.components {
         if config.grants.pricing.as_ref().is_some_and(|p| p.rules.contains(id)) {

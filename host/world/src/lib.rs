@@ -27,6 +27,7 @@ mod generated {
                 "joule:platform/pricing": crate::generated::joule::platform::pricing,
                 "joule:platform/pricing-types": crate::generated::joule::platform::pricing_types,
                 "joule:platform/templates": crate::generated::joule::platform::templates,
+                "joule:platform/timers": crate::generated::joule::platform::timers,
                 "joule:platform/event-types": crate::generated::joule::platform::event_types,
                 "joule:platform/message-types": crate::generated::joule::platform::message_types,
             },
@@ -60,7 +61,7 @@ mod generated {
 }
 
 pub use generated::joule::platform::{
-    database, event_types, events, kv, message_types, pricing, pricing_types, templates, variables,
+    database, event_types, events, kv, message_types, pricing, pricing_types, templates, timers, variables,
 };
 pub use generated::{Capabilities, CapabilitiesPre};
 
@@ -93,4 +94,5 @@ pub mod interface_names {
     pub const PRICING_TYPES: &str = "joule:platform/pricing-types@0.1.0";
     pub const TEMPLATES: &str = "joule:platform/templates@0.1.0";
     pub const MESSAGE_TYPES: &str = "joule:platform/message-types@0.1.0";
+    pub const TIMERS: &str = "joule:platform/timers@0.1.0";
 }

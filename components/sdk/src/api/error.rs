@@ -1,6 +1,6 @@
 use spin_sdk::http::{IntoResponse, Response};
 
-use crate::db;
+use crate::{db, timers};
 
 /// An error answered to the API's caller in the contract's JSON shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,11 @@ impl ApiError {
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
+
+    /// 500 for a change whose event or timer could not be recorded with it.
+    pub(crate) fn unrecorded() -> Self {
+        Self::new(500, "internal_error", "the change could not be recorded")
+    }
 }
 
 impl From<db::Error> for ApiError {
@@ -43,6 +48,14 @@ impl From<db::Error> for ApiError {
             db::Error::Timeout => Self::new(504, "timeout", "the request took too long"),
             _ => Self::new(500, "internal_error", "the request failed inside the service"),
         }
+    }
+}
+
+impl From<timers::Error> for ApiError {
+    /// As with a failed publish: a 500, which rolls back the change the timer belongs to.
+    fn from(error: timers::Error) -> Self {
+        eprintln!("timer error: {error:?}");
+        Self::unrecorded()
     }
 }
 
@@ -63,5 +76,16 @@ impl From<ApiError> for Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timer_error_fails_the_request_and_so_rolls_it_back() {
+        let error = ApiError::from(timers::Error::Unavailable("down".into()));
+        assert_eq!((error.status, error.code.as_str()), (500, "internal_error"));
     }
 }

@@ -35,7 +35,7 @@ pub fn json<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
 pub fn publish<T: Serialize + ?Sized>(event_type: &str, data: &T) -> Result<(), ApiError> {
     crate::events::publish(event_type, data).map(drop).map_err(|e| {
         eprintln!("publishing {event_type} failed: {e:?}");
-        ApiError::new(500, "internal_error", "the change could not be recorded")
+        ApiError::unrecorded()
     })
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod pricing;
 mod purity;
 pub(crate) mod shape;
 pub(crate) mod templates;
+pub(crate) mod timers;
 pub mod variables;
 
 use wasmtime::component::Linker;
@@ -107,6 +108,7 @@ capabilities! {
     pricing: pricing::Pricing,
     templates: templates::Templates,
     outbound_http: outbound_http::OutboundHttp,
+    timers: timers::Timers,
 }
 
 /// The names of the capabilities `grants` gives, in a fixed order.

@@ -11,6 +11,7 @@ pub mod postgres;
 pub(crate) mod sql;
 pub mod sqlite;
 mod sqlite_outbox;
+mod sqlite_timers;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 use crate::background::Background;
 use crate::events::{Envelope, Outbox};
+use crate::timers::{NewTimer, TimerStore};
 
 /// Where component databases live: SQLite files, or Postgres schemas.
 #[async_trait]
@@ -41,6 +43,10 @@ pub trait DatabaseBackend: Send + Sync {
     /// The outbox of every component opened here. `signal` is woken when other replicas
     /// commit events (a task in `background` listens); local commits wake it themselves.
     fn outbox(&self, signal: Arc<Notify>, background: &Background) -> Arc<dyn Outbox>;
+
+    /// The timers of every component opened here. `signal` is woken when other replicas
+    /// commit timers (a task in `background` listens); local commits wake it themselves.
+    fn timers(&self, signal: Arc<Notify>, background: &Background) -> Arc<dyn TimerStore>;
 }
 
 /// How to open a component's database.
@@ -108,6 +114,11 @@ pub trait Transaction: Send {
     async fn enqueue(&mut self, events: &[Envelope]) -> Result<(), Error>;
     /// Records that the component handled `event_id`; false if it already had.
     async fn record_delivery(&mut self, event_id: &str) -> Result<bool, Error>;
+    /// Schedules a timer, to exist only if this unit of work commits; one with the same key
+    /// is replaced.
+    async fn schedule_timer(&mut self, timer: &NewTimer) -> Result<(), Error>;
+    /// Cancels the component's pending timer with `key`; whether there was one.
+    async fn cancel_timer(&mut self, key: &str) -> Result<bool, Error>;
 }
 
 /// Published events wait in the unit of work and go to the outbox in one statement: at
@@ -115,15 +126,24 @@ pub trait Transaction: Send {
 const PENDING_EVENTS: usize = 500;
 const PENDING_BYTES: usize = 1 << 20;
 
+/// Who waits for what a unit of work commits: the relay for events, the timer trigger for
+/// timers.
+#[derive(Clone)]
+pub struct CommitSignals {
+    pub outbox: Arc<Notify>,
+    pub timers: Arc<Notify>,
+}
+
 /// The database side of one invocation.
 pub struct DatabaseState {
     database: Option<Arc<dyn ComponentDatabase>>,
     transaction: Option<Box<dyn Transaction>>,
     component: Arc<str>,
     deadline: Instant,
-    /// Woken after a commit that published events.
-    outbox_signal: Option<Arc<Notify>>,
+    /// Woken after a commit that published events, or scheduled timers.
+    signals: Option<CommitSignals>,
     published: bool,
+    scheduled: bool,
     /// Events published and not yet written to the outbox, in order, and their data's size.
     pending: Vec<Envelope>,
     pending_bytes: usize,
@@ -134,15 +154,16 @@ impl DatabaseState {
         component: Arc<str>,
         database: Option<Arc<dyn ComponentDatabase>>,
         deadline: Instant,
-        outbox_signal: Option<Arc<Notify>>,
+        signals: Option<CommitSignals>,
     ) -> Self {
         Self {
             database,
             transaction: None,
             component,
             deadline,
-            outbox_signal,
+            signals,
             published: false,
+            scheduled: false,
             pending: Vec::new(),
             pending_bytes: 0,
         }
@@ -192,6 +213,18 @@ impl DatabaseState {
         self.transaction()?.record_delivery(event_id).await
     }
 
+    /// Schedules a timer within this unit of work.
+    pub async fn schedule_timer(&mut self, timer: &NewTimer) -> Result<(), Error> {
+        self.transaction()?.schedule_timer(timer).await?;
+        self.scheduled = true;
+        Ok(())
+    }
+
+    /// Cancels the component's timer with `key` within this unit of work.
+    pub async fn cancel_timer(&mut self, key: &str) -> Result<bool, Error> {
+        self.transaction()?.cancel_timer(key).await
+    }
+
     /// Moves the unit of work out, leaving a state with none.
     pub(crate) fn take(&mut self) -> Self {
         Self {
@@ -199,8 +232,9 @@ impl DatabaseState {
             transaction: self.transaction.take(),
             component: self.component.clone(),
             deadline: self.deadline,
-            outbox_signal: self.outbox_signal.clone(),
+            signals: self.signals.clone(),
             published: std::mem::take(&mut self.published),
+            scheduled: std::mem::take(&mut self.scheduled),
             pending: std::mem::take(&mut self.pending),
             pending_bytes: std::mem::take(&mut self.pending_bytes),
         }
@@ -227,9 +261,13 @@ impl DatabaseState {
             (Some(transaction), Ok(())) if success => transaction.commit().await,
             (Some(transaction), written) => transaction.rollback().await.and(written),
         };
-        if success && result.is_ok() && std::mem::take(&mut self.published) {
-            if let Some(signal) = &self.outbox_signal {
-                signal.notify_one();
+        let (published, scheduled) = (std::mem::take(&mut self.published), std::mem::take(&mut self.scheduled));
+        if let (true, Ok(()), Some(signals)) = (success, &result, &self.signals) {
+            if published {
+                signals.outbox.notify_one();
+            }
+            if scheduled {
+                signals.timers.notify_one();
             }
         }
         result

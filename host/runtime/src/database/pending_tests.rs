@@ -55,6 +55,12 @@ impl Transaction for Recording {
     async fn record_delivery(&mut self, _: &str) -> Result<bool, Error> {
         unreachable!("these tests handle no deliveries")
     }
+    async fn schedule_timer(&mut self, _: &crate::timers::NewTimer) -> Result<(), Error> {
+        unreachable!("these tests schedule no timers")
+    }
+    async fn cancel_timer(&mut self, _: &str) -> Result<bool, Error> {
+        unreachable!("these tests schedule no timers")
+    }
 }
 
 fn state() -> (DatabaseState, Arc<Mutex<Journal>>) {

@@ -20,9 +20,11 @@ use sqlx::{Arguments as _, Column as _, Executor as _, Row as _, Sqlite, Stateme
 
 use super::sql::{has_several_statements, looks_read_only};
 use super::sqlite_outbox::SqliteOutbox;
+use super::sqlite_timers::SqliteTimers;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Output, Transaction};
 use crate::background::Background;
 use crate::events::{Envelope, Outbox};
+use crate::timers::{NewTimer, TimerStore, sortable};
 use crate::embedded::{SqliteFile, interrupt_at};
 use crate::values;
 
@@ -30,16 +32,20 @@ use crate::values;
 pub struct SqliteBackend {
     dir: PathBuf,
     outbox: Arc<SqliteOutbox>,
+    timers: Arc<SqliteTimers>,
 }
 
 impl SqliteBackend {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, outbox: Arc::default() }
+        Self { dir, outbox: Arc::default(), timers: Arc::default() }
     }
 }
 
-/// The platform's outbox and inbox tables, created in every component file.
-const PLATFORM_TABLES: &str = include_str!("../../../../migrations/sqlite-component/0001_outbox_inbox.sql");
+/// The platform's tables, created in every component file: the outbox and inbox, and timers.
+const PLATFORM_TABLES: [&str; 2] = [
+    include_str!("../../../../migrations/sqlite-component/0001_outbox_inbox.sql"),
+    include_str!("../../../../migrations/sqlite-component/0002_timers.sql"),
+];
 
 #[async_trait]
 impl DatabaseBackend for SqliteBackend {
@@ -50,8 +56,11 @@ impl DatabaseBackend for SqliteBackend {
     async fn open(&self, component: &str, options: &OpenOptions<'_>) -> anyhow::Result<Arc<dyn ComponentDatabase>> {
         std::fs::create_dir_all(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))?;
         let file = SqliteFile::open(&self.dir.join(format!("{component}.db"))).await?;
-        sqlx::raw_sql(PLATFORM_TABLES).execute(&file.writer).await.context("failed to create the outbox and inbox")?;
+        for tables in PLATFORM_TABLES {
+            sqlx::raw_sql(tables).execute(&file.writer).await.context("failed to create the platform's tables")?;
+        }
         self.outbox.register(component, file.clone(), options.publishes.clone());
+        self.timers.register(component, file.clone());
         if let Some(dir) = options.migrations {
             let migrator = super::migrations(dir).await?;
             migrator.run(&file.writer).await.with_context(|| super::migration_failed(dir, component))?;
@@ -65,6 +74,11 @@ impl DatabaseBackend for SqliteBackend {
 
     fn outbox(&self, _signal: Arc<Notify>, _: &Background) -> Arc<dyn Outbox> {
         self.outbox.clone()
+    }
+
+    /// One process owns the files, and its commits wake the trigger themselves.
+    fn timers(&self, _signal: Arc<Notify>, _: &Background) -> Arc<dyn TimerStore> {
+        self.timers.clone()
     }
 }
 
@@ -216,6 +230,38 @@ impl Transaction for SqliteTransaction {
             )
             .await?;
         Ok(inserted == 1)
+    }
+
+    async fn schedule_timer(&mut self, timer: &NewTimer) -> Result<(), Error> {
+        let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::Text);
+        let due_at = sortable(timer.due_at);
+        let params = [
+            Value::Text(timer.id.clone()),
+            text(&timer.key),
+            Value::Text(timer.event_type.clone()),
+            Value::Text(timer.data.to_string()),
+            Value::Text(due_at.clone()),
+            Value::Text(due_at),
+            text(&timer.correlation_id),
+            text(&timer.traceparent),
+        ];
+        let statement = if timer.key.is_some() {
+            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (key) WHERE key IS NOT NULL DO UPDATE SET
+                 id = excluded.id, event_type = excluded.event_type, data = excluded.data,
+                 due_at = excluded.due_at, fire_at = excluded.fire_at, correlation_id = excluded.correlation_id,
+                 traceparent = excluded.traceparent, attempts = 0, last_error = NULL"
+        } else {
+            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        };
+        self.execute(statement, &params).await.map(drop)
+    }
+
+    async fn cancel_timer(&mut self, key: &str) -> Result<bool, Error> {
+        let removed = self.execute("DELETE FROM _joule_timers WHERE key = $1", &[Value::Text(key.to_string())]).await?;
+        Ok(removed > 0)
     }
 }
 

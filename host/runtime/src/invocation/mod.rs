@@ -1,5 +1,6 @@
 //! One invocation: a fresh `Store` and instance, its limits, and its unit of work.
 
+mod event;
 mod failure;
 mod runner;
 mod start;
@@ -13,6 +14,7 @@ use wasmtime::Store;
 use crate::database::DatabaseState;
 use crate::state::InvocationState;
 
+pub use event::{Delivered, deliver};
 pub use failure::Failure;
 pub use runner::{Call, Delivery, Ended, GuestFuture, GuestResult, Verdict, run};
 

@@ -53,7 +53,7 @@ impl Invocation {
             http_hooks: OutboundHttpHooks::new(host.id.clone(), host.config.grants.outbound_http.clone()),
             table: ResourceTable::new(),
             limits: MemoryLimit::new(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX)),
-            unit: DatabaseState::new(host.id.clone(), host.database.clone(), deadline, Some(host.outbox_signal.clone())),
+            unit: DatabaseState::new(host.id.clone(), host.database.clone(), deadline, Some(host.signals.clone())),
             context,
             capabilities,
         };

@@ -30,6 +30,7 @@ pub struct Manifest {
     pub components: BTreeMap<String, ComponentConfig>,
     pub http_triggers: Vec<HttpTriggerConfig>,
     pub amqp_triggers: Vec<AmqpTriggerConfig>,
+    pub schedule_triggers: Vec<ScheduleTriggerConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +71,7 @@ pub struct Grants {
     pub events_publish: BTreeSet<String>,
     pub pricing: Option<PricingGrant>,
     pub templates: Option<TemplatesGrant>,
+    pub timers: Option<TimersGrant>,
     pub variables: bool,
     pub outbound_http: AllowedHosts,
 }
@@ -90,6 +92,14 @@ pub struct PricingGrant {
 pub struct TemplatesGrant {
     /// The templates the component may run; empty means any.
     pub names: BTreeSet<String>,
+}
+
+/// The timers a component may schedule, and how their deliveries are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimersGrant {
+    /// The event types its timers may deliver to its own handler.
+    pub events: BTreeSet<String>,
+    pub retry: Retry,
 }
 
 /// Per-invocation limits.
@@ -151,27 +161,78 @@ pub struct AmqpTriggerConfig {
     /// Routing-key patterns on the events exchange.
     pub events: Vec<String>,
     pub prefetch: u16,
-    pub max_attempts: u32,
-    pub backoff: Duration,
-    pub max_backoff: Duration,
+    pub retry: Retry,
 }
 
 impl AmqpTriggerConfig {
     pub const DEFAULT_PREFETCH: u16 = 16;
-    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-    pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
-    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
     /// The key naming this entry in error messages.
     pub fn key(&self, field: &str) -> String {
         format!("trigger.amqp[{}].{field}", self.index)
     }
+}
 
-    /// The delay before delivery `attempt + 1`, after `attempt` failed: the backoff,
-    /// doubled for each earlier failure, at most `max_backoff`.
+/// How a failed delivery is retried: after each failure a delay, the backoff doubled for
+/// each earlier failure up to `max_backoff`; after `max_attempts`, it is dead-lettered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Retry {
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+    pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+    /// The delay before delivery `attempt + 1`, after `attempt` failed.
     pub fn retry_delay(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(1).min(30);
         self.backoff.saturating_mul(1 << doublings).min(self.max_backoff)
+    }
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+            backoff: Self::DEFAULT_BACKOFF,
+            max_backoff: Self::DEFAULT_MAX_BACKOFF,
+        }
+    }
+}
+
+/// One `[[trigger.schedule]]` entry: an event delivered to a component at each tick.
+#[derive(Debug, Clone)]
+pub struct ScheduleTriggerConfig {
+    pub index: usize,
+    pub component: String,
+    /// The pattern as written: five fields, or six with seconds first.
+    pub cron: String,
+    pub schedule: croner::Cron,
+    pub time_zone: chrono_tz::Tz,
+    /// The event type each tick delivers.
+    pub event: String,
+}
+
+impl ScheduleTriggerConfig {
+    /// The key naming this entry in error messages.
+    pub fn key(&self, field: &str) -> String {
+        format!("trigger.schedule[{}].{field}", self.index)
+    }
+
+    /// What identifies the schedule across restarts and replicas: a changed pattern, time
+    /// zone or event is a new schedule.
+    pub fn identity(&self) -> String {
+        format!("{} | {} | {}", self.cron, self.time_zone.name(), self.event)
+    }
+
+    /// The first tick after `after`, if the pattern has one.
+    pub fn next_tick(&self, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        let local = after.with_timezone(&self.time_zone);
+        self.schedule.find_next_occurrence(&local, false).ok().map(|tick| tick.with_timezone(&chrono::Utc))
     }
 }
 

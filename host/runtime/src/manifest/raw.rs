@@ -65,6 +65,21 @@ pub struct RawTriggers {
     pub http: Vec<RawHttpTrigger>,
     #[serde(default)]
     pub amqp: Vec<RawAmqpTrigger>,
+    #[serde(default)]
+    pub schedule: Vec<RawScheduleTrigger>,
+}
+
+/// Joule: an event delivered to a component on a cron schedule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduleTrigger {
+    pub component: String,
+    /// Five fields (minute to day of week), or six with seconds first.
+    pub cron: String,
+    /// IANA name the schedule is read in; UTC by default.
+    pub time_zone: Option<String>,
+    /// The event type delivered on each tick.
+    pub event: String,
 }
 
 /// Joule: a component that handles events from its queue.
@@ -119,6 +134,8 @@ pub struct RawComponent {
     pub pricing: Option<RawPricingGrant>,
     /// Joule: the component may render events with notification templates.
     pub templates: Option<RawTemplatesGrant>,
+    /// Joule: the component may schedule timers for the event types listed.
+    pub timers: Option<RawTimersGrant>,
     /// Joule: per-invocation limits.
     pub limits: Option<RawLimits>,
 }
@@ -164,6 +181,20 @@ pub struct RawTemplatesGrant {
     /// The templates the component may run; empty means any deployed template.
     #[serde(default)]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimersGrant {
+    /// The event types its timers may deliver.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Deliveries before a timer is kept as dead.
+    pub max_attempts: Option<u32>,
+    /// The first retry's delay, doubled for each later one, such as "1s".
+    pub backoff: Option<String>,
+    /// The longest retry delay, such as "5m".
+    pub max_backoff: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

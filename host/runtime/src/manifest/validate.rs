@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawVariable};
+use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawScheduleTrigger, RawVariable};
 use super::{
     AllowedHosts, AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
-    Manifest, ManifestError, PricingGrant, Template, TemplatesGrant, Variable, is_variable_name,
+    Manifest, ManifestError, PricingGrant, Retry, ScheduleTriggerConfig, Template, TemplatesGrant, TimersGrant, Variable,
+    is_variable_name,
 };
 
 /// The only key-value store label; Joule gives each component one key space.
@@ -84,6 +85,13 @@ impl Validator<'_> {
             }
             amqp_triggers.push(trigger);
         }
+        let schedule_triggers = raw
+            .trigger
+            .schedule
+            .into_iter()
+            .enumerate()
+            .map(|(index, trigger)| self.schedule_trigger(index, trigger, &components))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Manifest {
             file: self.file.to_path_buf(),
             root,
@@ -92,6 +100,7 @@ impl Validator<'_> {
             components,
             http_triggers,
             amqp_triggers,
+            schedule_triggers,
         })
     }
 
@@ -218,20 +227,8 @@ impl Validator<'_> {
                 ));
             }
         }
-        let mut events_publish = BTreeSet::new();
-        for (i, event_type) in raw.events.iter().flat_map(|e| &e.publish).enumerate() {
-            if !is_event_type(event_type) {
-                return Err(self.component_error(
-                    id,
-                    &format!("events.publish[{i}]"),
-                    format!(
-                        "{event_type:?} is not an event type such as \"station.created.v1\" \
-                         (lowercase dotted words, no wildcards)"
-                    ),
-                ));
-            }
-            events_publish.insert(event_type.clone());
-        }
+        let events_publish = self.event_types(id, "events.publish", raw.events.iter().flat_map(|e| &e.publish))?;
+        let timers = raw.timers.as_ref().map(|timers| self.timers_grant(id, timers)).transpose()?;
         let outbound_http = AllowedHosts::parse(&raw.allowed_outbound_hosts)
             .map_err(|(i, e)| self.component_error(id, &format!("allowed_outbound_hosts[{i}]"), e))?;
         Ok(Grants {
@@ -248,9 +245,48 @@ impl Validator<'_> {
                 .templates
                 .as_ref()
                 .map(|t| TemplatesGrant { names: t.names.iter().cloned().collect() }),
+            timers,
             variables,
             outbound_http,
         })
+    }
+
+    /// Event types as a grant lists them under `key`; wildcards are refused.
+    fn event_types<'t>(
+        &self,
+        id: &str,
+        key: &str,
+        types: impl Iterator<Item = &'t String>,
+    ) -> Result<BTreeSet<String>, ManifestError> {
+        let mut checked = BTreeSet::new();
+        for (i, event_type) in types.enumerate() {
+            if !is_event_type(event_type) {
+                return Err(self.component_error(
+                    id,
+                    &format!("{key}[{i}]"),
+                    format!(
+                        "{event_type:?} is not an event type such as \"station.created.v1\" \
+                         (lowercase dotted words, no wildcards)"
+                    ),
+                ));
+            }
+            checked.insert(event_type.clone());
+        }
+        Ok(checked)
+    }
+
+    fn timers_grant(&self, id: &str, raw: &super::raw::RawTimersGrant) -> Result<TimersGrant, ManifestError> {
+        let events = self.event_types(id, "timers.events", raw.events.iter())?;
+        if events.is_empty() {
+            return Err(self.component_error(
+                id,
+                "timers.events",
+                "list the event types its timers deliver, such as [\"reservation.no-show-check.v1\"]",
+            ));
+        }
+        let error_at = |field: &str, message: String| self.component_error(id, &format!("timers.{field}"), message);
+        let retry = self.retry(error_at, raw.max_attempts, raw.backoff.as_deref(), raw.max_backoff.as_deref())?;
+        Ok(TimersGrant { events, retry })
     }
 
     fn limits(&self, id: &str, raw: Option<&RawLimits>) -> Result<Limits, ManifestError> {
@@ -371,35 +407,85 @@ impl Validator<'_> {
                 ));
             }
         }
-        let duration = |field: &str, text: &Option<String>, default: Duration| match text {
-            None => Ok(default),
-            Some(text) => humantime::parse_duration(text)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| self.error(key(field), format!("{text:?} is not a duration such as \"1s\""))),
-        };
-        let backoff = duration("backoff", &raw.backoff, AmqpTriggerConfig::DEFAULT_BACKOFF)?;
-        let max_backoff = duration("max_backoff", &raw.max_backoff, AmqpTriggerConfig::DEFAULT_MAX_BACKOFF)?;
-        if max_backoff < backoff {
-            return Err(self.error(key("max_backoff"), "must not be shorter than backoff"));
-        }
+        let error_at = |field: &str, message: String| self.error(key(field), message);
+        let retry = self.retry(error_at, raw.max_attempts, raw.backoff.as_deref(), raw.max_backoff.as_deref())?;
         let prefetch = raw.prefetch.unwrap_or(AmqpTriggerConfig::DEFAULT_PREFETCH);
         if prefetch == 0 {
             return Err(self.error(key("prefetch"), "must be at least 1"));
-        }
-        let max_attempts = raw.max_attempts.unwrap_or(AmqpTriggerConfig::DEFAULT_MAX_ATTEMPTS);
-        if !(1..=100).contains(&max_attempts) {
-            return Err(self.error(key("max_attempts"), "must be from 1 to 100"));
         }
         Ok(AmqpTriggerConfig {
             index,
             component: raw.component,
             events: raw.events,
             prefetch,
-            max_attempts,
-            backoff,
-            max_backoff,
+            retry,
         })
+    }
+
+    /// A retry policy; `error_at` makes the error about one of its fields.
+    fn retry(
+        &self,
+        error_at: impl Fn(&str, String) -> ManifestError,
+        max_attempts: Option<u32>,
+        backoff: Option<&str>,
+        max_backoff: Option<&str>,
+    ) -> Result<Retry, ManifestError> {
+        let duration = |field: &str, text: Option<&str>, default: Duration| match text {
+            None => Ok(default),
+            Some(text) => humantime::parse_duration(text)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| error_at(field, format!("{text:?} is not a duration such as \"1s\""))),
+        };
+        let backoff = duration("backoff", backoff, Retry::DEFAULT_BACKOFF)?;
+        let max_backoff = duration("max_backoff", max_backoff, Retry::DEFAULT_MAX_BACKOFF)?;
+        if max_backoff < backoff {
+            return Err(error_at("max_backoff", "must not be shorter than backoff".into()));
+        }
+        let max_attempts = max_attempts.unwrap_or(Retry::DEFAULT_MAX_ATTEMPTS);
+        if !(1..=100).contains(&max_attempts) {
+            return Err(error_at("max_attempts", "must be from 1 to 100".into()));
+        }
+        Ok(Retry { max_attempts, backoff, max_backoff })
+    }
+
+    fn schedule_trigger(
+        &self,
+        index: usize,
+        raw: RawScheduleTrigger,
+        components: &BTreeMap<String, ComponentConfig>,
+    ) -> Result<ScheduleTriggerConfig, ManifestError> {
+        let key = |field: &str| format!("trigger.schedule[{index}].{field}");
+        if !components.contains_key(&raw.component) {
+            return Err(self.error(key("component"), format!("no [component.{}] is declared", raw.component)));
+        }
+        let parser = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Optional)
+            .year(croner::parser::Year::Disallowed)
+            .build();
+        let schedule = parser.parse(&raw.cron).map_err(|e| {
+            self.error(
+                key("cron"),
+                format!("{:?} is not a cron pattern of five fields (minute hour day month weekday), or six with seconds first: {e}", raw.cron),
+            )
+        })?;
+        let time_zone = match raw.time_zone.as_deref() {
+            None => chrono_tz::UTC,
+            Some(name) => name.parse().map_err(|_| {
+                self.error(key("time_zone"), format!("{name:?} is not an IANA time zone such as \"Europe/Oslo\""))
+            })?,
+        };
+        if !is_event_type(&raw.event) {
+            return Err(self.error(
+                key("event"),
+                format!("{:?} is not an event type such as \"report.daily-rollup.v1\" (lowercase dotted words)", raw.event),
+            ));
+        }
+        let trigger = ScheduleTriggerConfig { index, component: raw.component, cron: raw.cron, schedule, time_zone, event: raw.event };
+        if trigger.next_tick(chrono::Utc::now()).is_none() {
+            return Err(self.error(key("cron"), format!("{:?} never matches a time", trigger.cron)));
+        }
+        Ok(trigger)
     }
 }
 

@@ -153,8 +153,8 @@ fn queue_triggers() {
     let trigger = &manifest.amqp_triggers[0];
     assert_eq!(trigger.events, ["station.*", "charging.#"]);
     assert_eq!(trigger.prefetch, AmqpTriggerConfig::DEFAULT_PREFETCH);
-    assert_eq!(trigger.retry_delay(1), Duration::from_millis(100));
-    assert_eq!(trigger.retry_delay(3), Duration::from_millis(400));
+    assert_eq!(trigger.retry.retry_delay(1), Duration::from_millis(100));
+    assert_eq!(trigger.retry.retry_delay(3), Duration::from_millis(400));
 
     for (bad, key) in [
         ("events = [\"station.*\", \"charging.#\"]", "trigger.amqp[0].events"),
@@ -174,4 +174,61 @@ fn queue_triggers() {
     let twice = text.replace("[component.stations]\n", "[[trigger.amqp]]\ncomponent = \"stations\"\nevents = [\"x.y\"]\n[component.stations]\n");
     let error = parse(&twice).unwrap_err();
     assert_eq!(error.key.as_deref(), Some("trigger.amqp[1].component"), "{error}");
+}
+
+#[test]
+fn timers_grants_declare_the_event_types_their_timers_deliver() {
+    let manifest = parse(&with_component_line(
+        "timers = { events = [\"booking.no-show-check.v1\"], max_attempts = 2, backoff = \"50ms\" }",
+    ))
+    .unwrap();
+    let grant = manifest.components["stations"].grants.timers.as_ref().unwrap();
+    assert_eq!(grant.events.iter().collect::<Vec<_>>(), ["booking.no-show-check.v1"]);
+    assert_eq!((grant.retry.max_attempts, grant.retry.retry_delay(2)), (2, Duration::from_millis(100)));
+    assert_eq!(parse(VALID).unwrap().components["stations"].grants.timers, None);
+
+    for (line, key) in [
+        ("timers = {}", "timers.events"),
+        ("timers = { events = [\"booking.*\"] }", "timers.events[0]"),
+        ("timers = { events = [\"a.b\"], backoff = \"soon\" }", "timers.backoff"),
+        ("timers = { events = [\"a.b\"], max_attempts = 0 }", "timers.max_attempts"),
+        ("timers = { events = [\"a.b\"], every = \"1s\" }", "timers.every"),
+    ] {
+        let error = parse(&with_component_line(line)).unwrap_err();
+        assert_eq!((error.component.as_deref(), error.key.as_deref()), (Some("stations"), Some(key)), "{line}: {error}");
+    }
+}
+
+#[test]
+fn schedule_triggers_take_five_fields_or_six_with_seconds_and_an_iana_time_zone() {
+    let schedule = |fields: &str| {
+        VALID.replace(
+            "[component.stations]\n",
+            &format!("[[trigger.schedule]]\ncomponent = \"stations\"\n{fields}\n\n[component.stations]\n"),
+        )
+    };
+    let manifest = parse(&schedule("cron = \"30 2 * * *\"\ntime_zone = \"Europe/Oslo\"\nevent = \"report.rollup.v1\"")).unwrap();
+    let trigger = &manifest.schedule_triggers[0];
+    assert_eq!((trigger.component.as_str(), trigger.event.as_str()), ("stations", "report.rollup.v1"));
+    // 02:30 in Oslo is 01:30 UTC in winter.
+    let after = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z").unwrap().to_utc();
+    assert_eq!(trigger.next_tick(after).unwrap().to_rfc3339(), "2026-12-04T01:30:00+00:00");
+    let every_two_seconds = parse(&schedule("cron = \"*/2 * * * * *\"\nevent = \"test.tick.v1\"")).unwrap();
+    let trigger = &every_two_seconds.schedule_triggers[0];
+    assert_eq!(trigger.time_zone, chrono_tz::UTC);
+    assert_eq!(trigger.next_tick(after).unwrap().to_rfc3339(), "2026-12-03T12:00:02+00:00");
+    assert_ne!(trigger.identity(), manifest.schedule_triggers[0].identity());
+
+    for (fields, key) in [
+        ("cron = \"every minute\"\nevent = \"a.b\"", "trigger.schedule[0].cron"),
+        ("cron = \"* * * * *\"\ntime_zone = \"Mars/Olympus\"\nevent = \"a.b\"", "trigger.schedule[0].time_zone"),
+        ("cron = \"* * * * *\"\nevent = \"a.*\"", "trigger.schedule[0].event"),
+        ("cron = \"0 0 30 2 *\"\nevent = \"a.b\"", "trigger.schedule[0].cron"),
+    ] {
+        let error = parse(&schedule(fields)).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some(key), "{fields}: {error}");
+    }
+    let error = parse(&schedule("cron = \"* * * * *\"\nevent = \"a.b\"").replace("component = \"stations\"\ncron", "component = \"nobody\"\ncron"))
+        .unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("trigger.schedule[0].component"), "{error}");
 }

@@ -8,11 +8,13 @@
 
 mod bind;
 mod connections;
+mod listen;
 mod names;
 mod outbox;
 mod owners;
 mod provision;
 mod session;
+mod timers;
 mod transaction;
 mod values;
 
@@ -29,6 +31,7 @@ use tokio::sync::Notify;
 use super::{ComponentDatabase, DatabaseBackend, OpenOptions, Transaction};
 use crate::background::Background;
 use crate::events::Outbox;
+use crate::timers::TimerStore;
 use connections::Connections;
 use names::Names;
 use transaction::PgTransaction;
@@ -150,6 +153,10 @@ impl DatabaseBackend for PostgresBackend {
 
     fn outbox(&self, signal: Arc<Notify>, background: &Background) -> Arc<dyn Outbox> {
         Arc::new(outbox::PostgresOutbox::new(self.admin.clone(), signal, background))
+    }
+
+    fn timers(&self, signal: Arc<Notify>, background: &Background) -> Arc<dyn TimerStore> {
+        Arc::new(timers::PostgresTimers::new(self.admin.clone(), signal, background))
     }
 }
 

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use joule_world::database::Error;
 use sqlx::Row as _;
-use sqlx::postgres::{PgConnection, PgListener, PgPool};
+use sqlx::postgres::{PgConnection, PgPool};
 use tokio::sync::Notify;
 
+use super::listen::listen;
 use super::values::map_error;
 
 use crate::background::Background;
@@ -26,7 +27,7 @@ pub(super) struct PostgresOutbox {
 impl PostgresOutbox {
     /// Also listens for other replicas' commits and wakes `signal` on each.
     pub(super) fn new(admin: PgPool, signal: Arc<Notify>, background: &Background) -> Self {
-        background.spawn_cancellable("outbox listener", listen(admin.clone(), signal));
+        background.spawn_cancellable("outbox listener", listen(admin.clone(), CHANNEL, signal));
         Self { admin }
     }
 }
@@ -51,26 +52,6 @@ pub(super) async fn write(connection: &mut PgConnection, events: &[Envelope]) ->
         .await
         .map(drop)
         .map_err(map_error)
-}
-
-async fn listen(admin: PgPool, signal: Arc<Notify>) {
-    loop {
-        let listened = async {
-            let mut listener = PgListener::connect_with(&admin).await?;
-            listener.listen(CHANNEL).await?;
-            loop {
-                listener.recv().await?;
-                signal.notify_one();
-            }
-        };
-        let result: Result<(), sqlx::Error> = listened.await;
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "the outbox listener stopped; the relay polls meanwhile");
-        }
-        // Whatever was notified while the listener was down is found by polling.
-        signal.notify_one();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }
 
 #[async_trait]

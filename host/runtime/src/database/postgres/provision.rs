@@ -99,6 +99,10 @@ pub(super) async fn component(
              TO {role}"
         ),
         format!("GRANT EXECUTE ON FUNCTION joule_api.record_delivery(TEXT) TO {role}"),
+        format!(
+            "GRANT EXECUTE ON FUNCTION joule_api.schedule_timer(TEXT, TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT) TO {role}"
+        ),
+        format!("GRANT EXECUTE ON FUNCTION joule_api.cancel_timer(TEXT) TO {role}"),
         format!("GRANT EXECUTE ON FUNCTION joule_api.reset_session() TO {role}"),
     ];
     let mut transaction = admin.begin().await?;

@@ -33,6 +33,7 @@ use super::values::{map_error, run_on};
 use crate::database::sql::reads_alone;
 use crate::database::{Output, Transaction};
 use crate::events::Envelope;
+use crate::timers::{NewTimer, sortable};
 
 pub(super) struct PgTransaction {
     connections: Arc<Connections>,
@@ -222,6 +223,8 @@ impl PgTransaction {
 }
 
 const RECORD_DELIVERY: &str = "SELECT joule_api.record_delivery($1)";
+const SCHEDULE_TIMER: &str = "SELECT joule_api.schedule_timer($1, $2, $3, $4, $5, $6, $7)";
+const CANCEL_TIMER: &str = "SELECT joule_api.cancel_timer($1)";
 
 /// `text` as an SQL string literal, for a session with `standard_conforming_strings` on.
 fn quoted(text: &str) -> String {
@@ -285,5 +288,24 @@ impl Transaction for PgTransaction {
         open.savepoint_set = true;
         let first = rows.first().ok_or_else(|| Error::Unavailable("the inbox answered without a row".into()))?;
         first.try_get::<bool, _>(0).map_err(map_error)
+    }
+
+    async fn schedule_timer(&mut self, timer: &NewTimer) -> Result<(), Error> {
+        let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::Text);
+        let params = [
+            Value::Text(timer.id.clone()),
+            text(&timer.key),
+            Value::Text(timer.event_type.clone()),
+            Value::Json(timer.data.to_string()),
+            Value::Timestamp(sortable(timer.due_at)),
+            text(&timer.correlation_id),
+            text(&timer.traceparent),
+        ];
+        self.run_in_transaction(SCHEDULE_TIMER, &params, true).await.map(drop)
+    }
+
+    async fn cancel_timer(&mut self, key: &str) -> Result<bool, Error> {
+        let rows = self.run_in_transaction(CANCEL_TIMER, &[Value::Text(key.to_string())], true).await?.into_rows();
+        Ok(rows.rows.first().and_then(|r| r.first()) == Some(&Value::Boolean(true)))
     }
 }
