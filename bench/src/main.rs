@@ -11,6 +11,9 @@
 //! - `events`: events per second from publish to the handler's commit, embedded and on
 //!   RabbitMQ, Postgres and Redis, beside a plain lapin publish and consume-and-ack loop on
 //!   the same broker and a plain Postgres loop of the transaction each event commits;
+//! - `timers`: timers scheduled per second with none and with 100,000 pending, and a burst
+//!   due in the same second, with those still pending: delivered per second, and how late
+//!   (p50, p99), embedded and on Postgres;
 //! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
 //! - `criterion`: the in-process cost of one invocation;
@@ -28,6 +31,7 @@ mod events;
 mod host;
 mod pressure;
 mod swap;
+mod timers;
 mod wasmtime_serve;
 mod wrk;
 
@@ -57,6 +61,7 @@ enum Section {
     Platform,
     Postgres,
     Events,
+    Timers,
     Swap,
     Criterion,
     Memory,
@@ -94,6 +99,7 @@ fn main() -> anyhow::Result<()> {
             Section::Platform => bench.platform()?,
             Section::Postgres => bench.postgres()?,
             Section::Events => bench.events()?,
+            Section::Timers => bench.timers()?,
             Section::Swap => bench.swap()?,
             Section::Criterion => bench.criterion()?,
             Section::Memory => bench.memory()?,
@@ -205,6 +211,30 @@ impl Bench {
             format!("plain Postgres loop of an event's transaction (inbox, row, COMMIT; {} clients)", events::POSTGRES_CLIENTS),
             format!("{transactions:.0} transactions/s; events at {:.0}% of it", 100.0 * rabbit / transactions),
         );
+        Ok(())
+    }
+
+    fn timers(&mut self) -> anyhow::Result<()> {
+        let manifest = self.manifest("tests/manifests/timers.toml")?;
+        let burst = if self.quick { 2_000 } else { 10_000 };
+        let embedded = Host::start(&self.joule, &manifest, &[])?;
+        let on_sqlite = timers::measure(&embedded, burst)?;
+        drop(embedded);
+        let database = FreshDatabase::create()?;
+        let postgres = Host::start(&self.joule, &manifest, &[("DATABASE_URL", database.url.clone())])?;
+        let on_postgres = timers::measure(&postgres, burst)?;
+        drop(postgres);
+        let pending = timers::PENDING;
+        for (backend, figures) in [("embedded", on_sqlite), ("Postgres", on_postgres)] {
+            self.row(
+                format!("timers scheduled, 500 per request, {backend}: none pending / {pending} pending"),
+                format!("{:.0} / {:.0} timers/s", figures.scheduled_empty, figures.scheduled_full),
+            );
+            self.row(
+                format!("{burst} timers due in one second, {pending} pending, {backend}"),
+                format!("{:.0} fired/s; late p50 {:.0} ms, p99 {:.0} ms", figures.fired, figures.p50_ms, figures.p99_ms),
+            );
+        }
         Ok(())
     }
 

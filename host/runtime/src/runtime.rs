@@ -5,7 +5,6 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::background::Background;
 use crate::backends::{BackendSettings, Backends};
@@ -160,15 +159,6 @@ impl Runtime {
     pub fn timers(&self) -> (&Arc<dyn TimerStore>, &Arc<Notify>) {
         let store = self.timers.get_or_init(|| self.backends.database.timers(self.signals.timers.clone(), &self.background));
         (store, &self.signals.timers)
-    }
-
-    /// Runs `task` with the runtime's background work: [`Runtime::shutdown`] cancels it and
-    /// waits for it, as it does the relay.
-    pub fn spawn_background<F>(&self, name: &'static str, task: impl FnOnce(CancellationToken) -> F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        self.background.spawn(name, task);
     }
 
     /// The queue a queue-triggered component consumes: `<namespace>.<application>.<component>`,

@@ -64,32 +64,25 @@ impl TimerTrigger {
     async fn fire_due(&self, lease: Duration, permits: &Arc<Semaphore>, deliveries: &TaskTracker) {
         let (store, signal) = self.runtime.timers();
         loop {
-            // Claim no more than can start now; the rest stay for another replica or pass.
-            let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let limit = permits.available_permits() + 1;
-            let claimed = match store.claim(limit, lease).await {
+            // A batch at a time, one round trip each: a claimed timer waits here at most
+            // until a batch of deliveries ahead of it has finished, well within its lease.
+            let claimed = match store.claim(CONCURRENCY, lease).await {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "failed to claim due timers; trying again");
-                    drop(permit);
                     tokio::time::sleep(STORE_RETRY).await;
                     continue;
                 }
             };
-            let full = claimed.len() == limit;
-            let mut permit = Some(permit);
+            let full = claimed.len() == CONCURRENCY;
             for timer in claimed {
-                let permit = match permit.take() {
-                    Some(permit) => permit,
-                    None => permits.clone().try_acquire_owned().expect("claimed no more than the free permits"),
-                };
+                let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
                 let runtime = self.runtime.clone();
                 deliveries.spawn(async move {
                     fire::fire(&runtime, timer).await;
                     drop(permit);
                 });
             }
-            drop(permit);
             if full {
                 continue;
             }

@@ -134,19 +134,23 @@ impl TimerStore for SqliteTimers {
 
     async fn settle(&self, timer: &DueTimer, settle: Settle) -> anyhow::Result<()> {
         let file = self.file(&timer.component)?;
-        let mut transaction = file.writer.begin().await?;
+        // One statement on its own for the usual outcomes; a dead timer moves in a transaction.
         match settle {
-            Settle::Delivered { next_tick } => delivered(&mut transaction, &timer.id, next_tick).await?,
+            Settle::Delivered { next_tick } => {
+                let mut connection = file.writer.acquire().await?;
+                delivered(&mut connection, &timer.id, next_tick).await?;
+            }
             Settle::Retry { at, error, counted } => {
                 sqlx::query("UPDATE _joule_timers SET fire_at = $2, attempts = attempts + $4, last_error = $3 WHERE id = $1")
                     .bind(&timer.id)
                     .bind(sortable(at))
                     .bind(error)
                     .bind(i32::from(counted))
-                    .execute(&mut *transaction)
+                    .execute(&file.writer)
                     .await?;
             }
             Settle::Dead { error, next_tick } => {
+                let mut transaction = file.writer.begin().await?;
                 sqlx::query(
                     "INSERT INTO _joule_dead_timers (id, key, schedule, event_type, data, due_at,
                                                      correlation_id, traceparent, attempts, error, died_at)
@@ -161,9 +165,9 @@ impl TimerStore for SqliteTimers {
                 .execute(&mut *transaction)
                 .await?;
                 delivered(&mut transaction, &timer.id, next_tick).await?;
+                transaction.commit().await?;
             }
         }
-        transaction.commit().await?;
         Ok(())
     }
 

@@ -98,19 +98,23 @@ impl TimerStore for PostgresTimers {
     }
 
     async fn settle(&self, timer: &DueTimer, settle: Settle) -> anyhow::Result<()> {
-        let mut transaction = self.admin.begin().await?;
+        // One statement on its own for the usual outcomes; a dead timer moves in a transaction.
         match settle {
-            Settle::Delivered { next_tick } => delivered(&mut transaction, &timer.id, next_tick).await?,
+            Settle::Delivered { next_tick } => {
+                let mut connection = self.admin.acquire().await?;
+                delivered(&mut connection, &timer.id, next_tick).await?;
+            }
             Settle::Retry { at, error, counted } => {
                 sqlx::query("UPDATE timers SET fire_at = $2, attempts = attempts + $4, last_error = $3 WHERE id = $1")
                     .bind(&timer.id)
                     .bind(at)
                     .bind(error)
                     .bind(i32::from(counted))
-                    .execute(&mut *transaction)
+                    .execute(&self.admin)
                     .await?;
             }
             Settle::Dead { error, next_tick } => {
+                let mut transaction = self.admin.begin().await?;
                 sqlx::query(
                     "INSERT INTO dead_timers (id, component, key, schedule, event_type, data, due_at,
                                               correlation_id, traceparent, attempts, error)
@@ -124,9 +128,9 @@ impl TimerStore for PostgresTimers {
                 .execute(&mut *transaction)
                 .await?;
                 delivered(&mut transaction, &timer.id, next_tick).await?;
+                transaction.commit().await?;
             }
         }
-        transaction.commit().await?;
         Ok(())
     }
 

@@ -1,0 +1,110 @@
+//! Timers: how fast they are scheduled with none and with 100,000 pending, and how fast and
+//! how late a burst due in the same second is delivered with those 100,000 still pending.
+//! Uses the timer tests' scheduler component (`tests/manifests/timers.toml`), whose handler
+//! records, for each delivery, the due time and the wall clock time it ran at.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use chrono::{SecondsFormat, TimeDelta, Utc};
+
+use crate::host::Host;
+
+/// Timers per scheduling request, and requests in flight at once.
+const PER_REQUEST: usize = 500;
+const CONCURRENT: usize = 4;
+/// Timers measured when scheduling, before and after the table is filled.
+const SAMPLE: usize = 5_000;
+/// Pending timers while scheduling and firing are measured again.
+pub const PENDING: usize = 100_000;
+
+pub struct Figures {
+    /// Timers scheduled per second with the table empty, and with [`PENDING`] waiting.
+    pub scheduled_empty: f64,
+    pub scheduled_full: f64,
+    /// Timers of the burst delivered per second, from their due time to the last delivery.
+    pub fired: f64,
+    /// How long after its due time each timer of the burst ran, in milliseconds.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+pub fn measure(host: &Host, burst: usize) -> anyhow::Result<Figures> {
+    let far = Utc::now() + TimeDelta::days(1);
+    let scheduled_empty = SAMPLE as f64 / schedule(host, SAMPLE, far)?.as_secs_f64();
+    schedule(host, PENDING - 2 * SAMPLE, far)?;
+    let scheduled_full = SAMPLE as f64 / schedule(host, SAMPLE, far)?.as_secs_f64();
+
+    // Due together, a moment after they are all scheduled.
+    let due = Utc::now() + TimeDelta::seconds(3);
+    let took = schedule(host, burst, due)?;
+    if Utc::now() >= due {
+        bail!("scheduling the burst took {took:?}, past its due time");
+    }
+    let started = Instant::now();
+    loop {
+        let (_, text) = host.request("GET", "/scheduler/summary?type=test.timer.v1", None)?;
+        let summary: serde_json::Value = serde_json::from_str(&text)?;
+        if summary["events"].as_u64() == Some(burst as u64) {
+            if summary["runs"].as_u64() != Some(burst as u64) {
+                bail!("a timer of the burst ran twice: {summary}");
+            }
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the burst was not delivered within 5 minutes: {summary}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, text) = host.request("GET", "/scheduler/ticks/test.timer.v1", None)?;
+    let runs: serde_json::Value = serde_json::from_str(&text)?;
+    let due_ms = due.timestamp_millis();
+    let mut late: Vec<i64> = runs["runs"]
+        .as_array()
+        .context("the scheduler lists its runs")?
+        .iter()
+        .filter_map(|run| run["handledMs"].as_i64())
+        .map(|handled| handled - due_ms)
+        .collect();
+    late.sort_unstable();
+    let last = *late.last().context("the burst ran")?;
+    let percentile = |p: f64| late[((late.len() as f64 - 1.0) * p).round() as usize] as f64;
+    Ok(Figures {
+        scheduled_empty,
+        scheduled_full,
+        fired: burst as f64 / (last.max(1) as f64 / 1000.0),
+        p50_ms: percentile(0.5),
+        p99_ms: percentile(0.99),
+    })
+}
+
+/// Schedules `total` timers due at `at`, [`PER_REQUEST`] per request from [`CONCURRENT`]
+/// clients; returns how long it took.
+fn schedule(host: &Host, total: usize, at: chrono::DateTime<Utc>) -> anyhow::Result<Duration> {
+    let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let requests = total.div_ceil(PER_REQUEST);
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..CONCURRENT)
+            .map(|worker| {
+                let at = at.clone();
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for request in (worker..requests).step_by(CONCURRENT) {
+                        let count = PER_REQUEST.min(total - request * PER_REQUEST);
+                        let body = serde_json::json!({ "at": at, "eventType": "test.timer.v1", "count": count });
+                        let (status, text) = host.request("POST", "/scheduler/timers", Some(&body))?;
+                        if status != 201 {
+                            bail!("scheduling failed ({status}): {text}");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("scheduling thread")?;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed())
+}
