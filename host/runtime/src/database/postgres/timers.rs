@@ -82,8 +82,10 @@ impl TimerStore for PostgresTimers {
 
     async fn claim(&self, limit: usize, lease: Duration) -> anyhow::Result<Vec<DueTimer>> {
         let rows = sqlx::query(&format!(
-            "UPDATE timers SET fire_at = clock_timestamp() + $2 * interval '1 millisecond'
-             WHERE id IN (SELECT id FROM timers WHERE fire_at <= clock_timestamp()
+            // `now()`, the statement's start here, bounds the index scan; the volatile
+            // `clock_timestamp()` would filter every pending row instead.
+            "UPDATE timers SET fire_at = now() + $2 * interval '1 millisecond'
+             WHERE id IN (SELECT id FROM timers WHERE fire_at <= now()
                           ORDER BY fire_at LIMIT $1 FOR UPDATE SKIP LOCKED)
              RETURNING {COLUMNS}"
         ))
