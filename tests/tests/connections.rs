@@ -95,9 +95,12 @@ async fn at_its_connection_cap_the_host_still_answers_probes_and_the_admin_liste
     let joule = Joule::with("tests/manifests/guests.toml")
         .env("JOULE_VARIABLE_API_TOKEN", "s3cret")
         .arg("--max-connections=16")
+        // Long enough that the idle connections outlive a slow run of this test on a loaded
+        // machine: closed by the default 10 s, they freed the cap before the last request.
+        .arg("--header-timeout=60s")
         .ready()
         .await;
-    // Idle connections up to the cap; the default header timeout (10 s) keeps them open.
+    // Idle connections up to the cap; the header timeout keeps them open meanwhile.
     let mut held = Vec::new();
     for _ in 0..16 {
         held.push(connect(&joule).await);
