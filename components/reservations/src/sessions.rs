@@ -78,9 +78,10 @@ pub fn start(request: Request, _: Params) -> Result {
     let meter_start = register(meter_start.expect("checked"));
     let started_at = started_at.expect("checked");
 
+    // The turn first: a write, so on SQLite the start runs as the writer from here on.
+    let turn = connectors::take_turn(station, &connector_id)?;
     let copy = connectors::station(station)?.ok_or_else(|| Problems::one("stationId", "names no station"))?;
-    let status = connectors::take_turn(station, &connector_id)?
-        .ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?;
+    let status = turn.ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?;
     if OUT_OF_SERVICE.contains(&status.as_str()) {
         return Err(ApiError::conflict("connector_unavailable", format!("the connector is {status}")));
     }
