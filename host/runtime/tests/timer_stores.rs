@@ -158,8 +158,8 @@ async fn a_failed_delivery_is_retried_later_and_the_last_is_kept_as_dead() {
         assert_eq!(subject.store.pending().await.unwrap(), 0, "{name}");
         let dead = subject.store.dead(10).await.unwrap();
         assert_eq!(dead.len(), 1, "{name}");
-        assert_eq!((dead[0].id.as_str(), dead[0].attempts, dead[0].error.as_str()), (third.id.as_str(), 3, "gave up"));
-        assert_eq!(dead[0].component, COMPONENT);
+        assert_eq!((dead[0].timer.id.as_str(), dead[0].timer.attempts, dead[0].error.as_str()), (third.id.as_str(), 3, "gave up"));
+        assert_eq!(dead[0].timer.component, COMPONENT);
     }
 }
 

@@ -13,6 +13,9 @@ use sqlx::sqlite::SqliteRow;
 use crate::embedded::SqliteFile;
 use crate::timers::{DeadTimer, DueTimer, ScheduleRow, Settle, TimerStore, sortable};
 
+/// What a claim returns and a dead timer keeps of a timer; the component is the file's owner.
+const COLUMNS: &str = "id, key, schedule, event_type, data, due_at, correlation_id, traceparent, attempts";
+
 #[derive(Default)]
 pub(super) struct SqliteTimers {
     files: Mutex<Vec<(String, SqliteFile)>>,
@@ -41,28 +44,21 @@ fn time(row: &SqliteRow, column: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc))
 }
 
-fn json(row: &SqliteRow) -> serde_json::Value {
-    // A component can write its own file; data it broke is delivered as a JSON string.
-    let text: &str = row.get("data");
-    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
-}
-
-fn attempts(row: &SqliteRow) -> u32 {
-    u32::try_from(row.get::<i64, _>("attempts")).unwrap_or_default()
-}
-
 fn due_timer(component: &str, row: &SqliteRow) -> anyhow::Result<DueTimer> {
+    // A component can write its own file; data it broke is delivered as a JSON string.
+    let data: &str = row.get("data");
+    let data = serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
     Ok(DueTimer {
         component: component.to_string(),
         id: row.get("id"),
         key: row.get("key"),
         schedule: row.get("schedule"),
         event_type: row.get("event_type"),
-        data: json(row),
+        data,
         due_at: time(row, "due_at")?,
         correlation_id: row.get("correlation_id"),
         traceparent: row.get("traceparent"),
-        attempts: attempts(row),
+        attempts: u32::try_from(row.get::<i64, _>("attempts")).unwrap_or_default(),
     })
 }
 
@@ -113,11 +109,11 @@ impl TimerStore for SqliteTimers {
                 break;
             }
             let mut transaction = file.writer.begin().await?;
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "UPDATE _joule_timers SET fire_at = $3
                  WHERE id IN (SELECT id FROM _joule_timers WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2)
-                 RETURNING id, key, schedule, event_type, data, due_at, correlation_id, traceparent, attempts",
-            )
+                 RETURNING {COLUMNS}"
+            ))
             .bind(sortable(now))
             .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
             .bind(&until)
@@ -211,26 +207,15 @@ impl TimerStore for SqliteTimers {
     async fn dead(&self, limit: usize) -> anyhow::Result<Vec<DeadTimer>> {
         let mut dead = Vec::new();
         for (component, file) in self.snapshot() {
-            let rows = sqlx::query(
-                "SELECT id, key, schedule, event_type, data, due_at, attempts, error, died_at
-                 FROM _joule_dead_timers ORDER BY died_at DESC LIMIT $1",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS}, error, died_at FROM _joule_dead_timers ORDER BY died_at DESC LIMIT $1"
+            ))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&file.readers)
             .await?;
             for row in &rows {
-                dead.push(DeadTimer {
-                    component: component.clone(),
-                    id: row.get("id"),
-                    key: row.get("key"),
-                    schedule: row.get("schedule"),
-                    event_type: row.get("event_type"),
-                    data: json(row),
-                    due_at: time(row, "due_at")?,
-                    attempts: attempts(row),
-                    error: row.get("error"),
-                    died_at: time(row, "died_at")?,
-                });
+                let timer = due_timer(&component, row)?;
+                dead.push(DeadTimer { timer, error: row.get("error"), died_at: time(row, "died_at")? });
             }
         }
         dead.sort_by(|a, b| b.died_at.cmp(&a.died_at));

@@ -26,7 +26,8 @@ pub struct NewTimer {
 }
 
 /// A timer that fell due, claimed for delivery.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DueTimer {
     pub component: String,
     pub id: String,
@@ -42,18 +43,12 @@ pub struct DueTimer {
     pub attempts: u32,
 }
 
-/// A timer kept after its last attempt failed.
+/// A timer kept after its last attempt failed; its `attempts` count every failed delivery.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadTimer {
-    pub component: String,
-    pub id: String,
-    pub key: Option<String>,
-    pub schedule: Option<String>,
-    pub event_type: String,
-    pub data: serde_json::Value,
-    pub due_at: DateTime<Utc>,
-    pub attempts: u32,
+    #[serde(flatten)]
+    pub timer: DueTimer,
     pub error: String,
     pub died_at: DateTime<Utc>,
 }

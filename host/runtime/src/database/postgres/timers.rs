@@ -168,27 +168,15 @@ impl TimerStore for PostgresTimers {
     }
 
     async fn dead(&self, limit: usize) -> anyhow::Result<Vec<DeadTimer>> {
-        let rows = sqlx::query(
-            "SELECT component, id, key, schedule, event_type, data, due_at, attempts, error, died_at
-             FROM dead_timers ORDER BY died_at DESC LIMIT $1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS}, error, died_at FROM dead_timers ORDER BY died_at DESC LIMIT $1"
+        ))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.admin)
         .await?;
         Ok(rows
             .iter()
-            .map(|row| DeadTimer {
-                component: row.get("component"),
-                id: row.get("id"),
-                key: row.get("key"),
-                schedule: row.get("schedule"),
-                event_type: row.get("event_type"),
-                data: row.get::<Json<serde_json::Value>, _>("data").0,
-                due_at: row.get("due_at"),
-                attempts: u32::try_from(row.get::<i32, _>("attempts")).unwrap_or_default(),
-                error: row.get("error"),
-                died_at: row.get("died_at"),
-            })
+            .map(|row| DeadTimer { timer: due_timer(row), error: row.get("error"), died_at: row.get("died_at") })
             .collect())
     }
 }
