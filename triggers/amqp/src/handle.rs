@@ -4,7 +4,7 @@
 
 use joule_runtime::Runtime;
 use joule_runtime::events::{Delivery, Envelope};
-use joule_runtime::invocation::{self, Delivered};
+use joule_runtime::invocation::{self, Fate};
 use joule_runtime::manifest::AmqpTriggerConfig;
 use tracing::Instrument as _;
 
@@ -23,24 +23,18 @@ pub(crate) async fn handle(runtime: &Runtime, trigger: &AmqpTriggerConfig, deliv
     let metrics = runtime.metrics();
     // In the invocation's span, so these lines carry its trace.
     let settling = async {
-        match outcome {
-            Delivered::Handled | Delivered::Duplicate => settle.ack().await,
-            Delivered::Overloaded => settle.retry(attempt, trigger.retry.backoff).await,
-            Delivered::Failed(reason) if attempt >= trigger.retry.max_attempts => {
-                tracing::warn!(%reason, "dead-lettering after the last attempt");
-                metrics.dead_letter(&trigger.component);
-                settle.dead_letter(&format!("failed after {attempt} attempts: {reason}"), attempt).await
-            }
-            Delivered::Failed(reason) => {
-                let delay = trigger.retry.retry_delay(attempt);
+        match outcome.fate(attempt, &trigger.retry) {
+            Fate::Done => settle.ack().await,
+            Fate::Retry { delay, counted: false, .. } => settle.retry(attempt, delay).await,
+            Fate::Retry { delay, reason, .. } => {
                 tracing::info!(%reason, retry_in = ?delay, "retrying");
                 metrics.retry(&trigger.component);
                 settle.retry(attempt + 1, delay).await
             }
-            Delivered::Permanent(reason) => {
-                tracing::warn!(%reason, "dead-lettering a permanent failure");
+            Fate::Dead(reason) => {
+                tracing::warn!(%reason, "dead-lettering");
                 metrics.dead_letter(&trigger.component);
-                settle.dead_letter(&format!("permanent error: {reason}"), attempt).await
+                settle.dead_letter(&reason, attempt).await
             }
         }
     };

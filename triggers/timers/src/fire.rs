@@ -3,7 +3,7 @@
 use chrono::{SecondsFormat, Utc};
 use joule_runtime::Runtime;
 use joule_runtime::events::Envelope;
-use joule_runtime::invocation::{self, Delivered};
+use joule_runtime::invocation::{self, Delivered, Fate};
 use joule_runtime::manifest::Retry;
 use joule_runtime::timers::{DueTimer, Settle};
 use tracing::Instrument as _;
@@ -51,25 +51,17 @@ async fn deliver(runtime: &Runtime, timer: &DueTimer) -> (Settle, tracing::Span)
     let attempt = timer.attempts + 1;
     let late = (attempt == 1).then(|| (Utc::now() - timer.due_at).to_std().unwrap_or_default());
     let (delivered, span) = invocation::deliver(&component, envelope, attempt, "timer").await;
-    let (settle, outcome) = match delivered {
-        Delivered::Handled => (Settle::Delivered { next_tick }, "delivered"),
-        Delivered::Duplicate => (Settle::Delivered { next_tick }, "duplicate"),
-        Delivered::Overloaded => {
-            let at = Utc::now() + retry.backoff;
-            (Settle::Retry { at, error: "the component was at its concurrency limit".into(), counted: false }, "retried")
+    let duplicate = delivered == Delivered::Duplicate;
+    let now = Utc::now();
+    let (settle, outcome) = match delivered.fate(attempt, &retry) {
+        Fate::Done => (Settle::Delivered { next_tick }, if duplicate { "duplicate" } else { "delivered" }),
+        Fate::Retry { delay, counted, reason } => {
+            span.in_scope(|| tracing::info!(%reason, retry_in = ?delay, "retrying a timer"));
+            (Settle::Retry { at: now + delay, error: reason, counted }, "retried")
         }
-        Delivered::Failed(error) if attempt >= retry.max_attempts => {
-            span.in_scope(|| tracing::warn!(%error, "keeping a timer as dead after its last attempt"));
-            (Settle::Dead { error: format!("failed after {attempt} attempts: {error}"), next_tick }, "dead")
-        }
-        Delivered::Failed(error) => {
-            let delay = retry.retry_delay(attempt);
-            span.in_scope(|| tracing::info!(%error, retry_in = ?delay, "retrying a timer"));
-            (Settle::Retry { at: Utc::now() + delay, error, counted: true }, "retried")
-        }
-        Delivered::Permanent(error) => {
-            span.in_scope(|| tracing::warn!(%error, "keeping a timer as dead: a permanent failure"));
-            (Settle::Dead { error: format!("permanent error: {error}"), next_tick }, "dead")
+        Fate::Dead(error) => {
+            span.in_scope(|| tracing::warn!(%error, "keeping a timer as dead"));
+            (Settle::Dead { error, next_tick }, "dead")
         }
     };
     runtime.metrics().timer_fired(&timer.component, outcome, late);

@@ -3,7 +3,7 @@
 //! terms a delivery is settled in.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use joule_world::event_handler::handler::Error as HandlerError;
 use joule_world::event_types::Event;
@@ -13,6 +13,7 @@ use crate::capabilities::shape::InvocationContext;
 use crate::component::LoadedComponent;
 use crate::events::Envelope;
 use crate::invocation::Failure;
+use crate::manifest::Retry;
 
 /// How delivering an event ended, and so how the trigger settles it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,36 @@ pub enum Delivered {
     Overloaded,
     /// Will never succeed: dead-letter now.
     Permanent(String),
+}
+
+/// What becomes of a delivery: the same rule for queue messages and timers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    /// Handled, now or before.
+    Done,
+    /// Tried again after `delay`; not `counted` as an attempt when the component was only busy.
+    Retry { delay: Duration, counted: bool, reason: String },
+    /// Given up, for the reason given: dead-lettered, or kept as a dead timer.
+    Dead(String),
+}
+
+impl Delivered {
+    /// The fate of delivery `attempt` that ended so, under `retry`.
+    pub fn fate(self, attempt: u32, retry: &Retry) -> Fate {
+        match self {
+            Self::Handled | Self::Duplicate => Fate::Done,
+            Self::Overloaded => Fate::Retry {
+                delay: retry.backoff,
+                counted: false,
+                reason: "the component was at its concurrency limit".into(),
+            },
+            Self::Failed(reason) if attempt >= retry.max_attempts => {
+                Fate::Dead(format!("failed after {attempt} attempts: {reason}"))
+            }
+            Self::Failed(reason) => Fate::Retry { delay: retry.retry_delay(attempt), counted: true, reason },
+            Self::Permanent(reason) => Fate::Dead(format!("permanent error: {reason}")),
+        }
+    }
 }
 
 /// Runs `component`'s handler on `envelope`, delivery `attempt`, in the trace context the
@@ -96,5 +127,23 @@ fn wit_event(envelope: Envelope, attempt: u32) -> Event {
         correlation_id: envelope.correlationid,
         traceparent: envelope.traceparent,
         attempt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_is_retried_until_its_last_attempt_and_a_busy_component_costs_none() {
+        let retry = Retry { max_attempts: 3, backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(1) };
+        assert_eq!(Delivered::Handled.fate(3, &retry), Fate::Done);
+        assert_eq!(Delivered::Duplicate.fate(1, &retry), Fate::Done);
+        let busy = Delivered::Overloaded.fate(3, &retry);
+        assert!(matches!(busy, Fate::Retry { delay, counted: false, .. } if delay == retry.backoff), "{busy:?}");
+        let second = Delivered::Failed("down".into()).fate(2, &retry);
+        assert_eq!(second, Fate::Retry { delay: Duration::from_millis(200), counted: true, reason: "down".into() });
+        assert_eq!(Delivered::Failed("down".into()).fate(3, &retry), Fate::Dead("failed after 3 attempts: down".into()));
+        assert_eq!(Delivered::Permanent("no".into()).fate(1, &retry), Fate::Dead("permanent error: no".into()));
     }
 }

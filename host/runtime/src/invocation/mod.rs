@@ -14,7 +14,7 @@ use wasmtime::Store;
 use crate::database::DatabaseState;
 use crate::state::InvocationState;
 
-pub use event::{Delivered, deliver};
+pub use event::{Delivered, Fate, deliver};
 pub use failure::Failure;
 pub use runner::{Call, Delivery, Ended, GuestFuture, GuestResult, Verdict, run};
 
