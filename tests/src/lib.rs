@@ -83,8 +83,15 @@ pub fn build_platform() {
     build_components(&repo_root().join("spin.toml"));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+/// Where the host logged that it listens (`serving` or `admin API`), once it has.
+/// The host binds port 0 and reports the port the system gave it: a port picked here and
+/// bound later could be taken in between by another test's host or client socket.
+fn logged_address(log: &str, message: &str) -> Option<String> {
+    let marker = format!(" {message} address=");
+    log.lines().find_map(|line| {
+        let (_, rest) = line.split_once(&marker)?;
+        Some(rest.split_whitespace().next()?.to_owned())
+    })
 }
 
 /// How to start a host.
@@ -115,16 +122,16 @@ impl<'a> Start<'a> {
     }
 
     /// The command line and environment of `joule up`, with its state.
-    fn command(&self, state: &State, port: u16, admin_port: u16) -> Command {
+    fn command(&self, state: &State) -> Command {
         let mut command = Command::new(joule_binary());
         command
             .arg("up")
             .arg("-f")
             .arg(&self.manifest)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
+            .arg("127.0.0.1:0")
             .arg("--admin-listen")
-            .arg(format!("127.0.0.1:{admin_port}"))
+            .arg("127.0.0.1:0")
             .arg("--state-dir")
             .arg(state.path().join("joule"))
             .args(&self.args)
@@ -145,14 +152,12 @@ impl<'a> Start<'a> {
         let state = self.state.or(own_state.as_ref()).expect("a state");
         let temp = tempfile::tempdir().expect("temp dir");
         let log_path = temp.path().join("joule.log");
-        let (port, admin_port) = (free_port(), free_port());
         let log = std::fs::File::create(&log_path).expect("log file");
-        let child =
-            self.command(state, port, admin_port).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
+        let child = self.command(state).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
         let mut joule = Joule {
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            admin_base: format!("http://127.0.0.1:{admin_port}"),
+            base: String::new(),
+            admin_base: String::new(),
             log_path,
             _temp: temp,
             _state: own_state,
@@ -166,7 +171,7 @@ impl<'a> Start<'a> {
     pub fn fails(self) -> (ExitStatus, String) {
         let own_state = if self.state.is_none() { Some(State::new()) } else { None };
         let state = self.state.or(own_state.as_ref()).expect("a state");
-        let command = self.command(state, free_port(), free_port());
+        let command = self.command(state);
         let Output { status, stderr, .. } = run_with_timeout(command, Duration::from_secs(120));
         (status, String::from_utf8_lossy(&stderr).into_owned())
     }
@@ -228,7 +233,12 @@ impl Joule {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 panic!("joule exited ({status}) before it was ready:\n{}", self.logs());
             }
-            if let Ok(response) = client.get(self.url("/health/ready")).send().await
+            if self.base.is_empty() || self.admin_base.is_empty() {
+                let log = self.logs();
+                if let (Some(base), Some(admin)) = (logged_address(&log, "serving"), logged_address(&log, "admin API")) {
+                    (self.base, self.admin_base) = (base, admin);
+                }
+            } else if let Ok(response) = client.get(self.url("/health/ready")).send().await
                 && response.status() == 200
             {
                 return;

@@ -133,6 +133,7 @@ async fn rollback_restores_the_previous_version_and_the_cli_drives_the_registry(
 async fn bad_deploys_are_refused_and_the_active_version_keeps_serving() {
     let joule = Joule::guests().await;
     let core_module = b"\0asm\x01\0\0\0".to_vec();
+    joule_tests::build_platform();
     let pricing_rule = std::fs::read(joule_tests::repo_root().join("components/target/wasm32-wasip2/release/ocpi_rule.wasm"))
         .expect("the EV components are built");
     let cases: [(&str, Vec<u8>, &str); 4] = [

@@ -3,8 +3,9 @@
 //! The receiver is Python's own `http.server`; the componentize-js component, which imports
 //! `wasi:http/outgoing-handler` as its toolchain always does, is built with npm.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use joule_tests::{Joule, client, read};
 
@@ -19,19 +20,27 @@ impl Receiver {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("greeting.txt"), "hello from the receiver").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        // Port 0, and the port read from its first line: a port picked here could be taken
+        // before the server binds it.
+        let mut child = Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
             .arg(dir.path())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("run python3 -m http.server");
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "http.server did not listen on {port}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let stdout = child.stdout.take().expect("piped stdout");
+        let port = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).expect("read http.server's first line");
+            // "Serving HTTP on 127.0.0.1 port 41235 (http://127.0.0.1:41235/) ..."
+            line.split(" port ").nth(1).and_then(|rest| rest.split_whitespace().next()?.parse::<u16>().ok())
+        });
+        let port = tokio::time::timeout(Duration::from_secs(20), port)
+            .await
+            .expect("http.server did not start in 20 s")
+            .unwrap()
+            .expect("http.server's first line names its port");
         Self { child, port, _dir: dir }
     }
 }

@@ -66,10 +66,12 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let admin_listener = tokio::net::TcpListener::bind(args.admin_listen)
         .await
         .with_context(|| format!("failed to listen on {} (--admin-listen)", args.admin_listen))?;
+    // Both addresses are logged even when a port was chosen by the system (`:0`), so whoever
+    // started the host can find it.
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "serving");
-    match access {
-        Access::Disabled => tracing::warn!("the admin API is off: set JOULE_ADMIN_TOKEN to deploy and roll back"),
-        _ => tracing::info!(address = %format!("http://{}", admin_listener.local_addr()?), "admin API"),
+    tracing::info!(address = %format!("http://{}", admin_listener.local_addr()?), "admin API");
+    if let Access::Disabled = access {
+        tracing::warn!("the admin API is off: set JOULE_ADMIN_TOKEN to deploy and roll back");
     }
 
     let (stop_triggers, triggers_stopped) = watch::channel(false);
