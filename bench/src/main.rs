@@ -232,6 +232,7 @@ impl Bench {
             );
             let bursts = [
                 ("none pending", &figures.burst_empty),
+                ("none pending, once more", &figures.burst_empty_again),
                 ("100,000 pending, right after scheduling them", &figures.burst_full),
                 ("100,000 pending, once more", &figures.burst_full_again),
             ];
