@@ -58,10 +58,11 @@ pub(super) async fn write(connection: &mut PgConnection, events: &[Envelope]) ->
 impl Outbox for PostgresOutbox {
     async fn claim(&self, limit: usize, lease: Duration) -> anyhow::Result<Vec<Pending>> {
         let rows = sqlx::query(
+            // Key lookups of the claimed rows whatever the backlog: see the timers' claim.
             "UPDATE outbox SET claimed_until = now() + $2 * interval '1 millisecond'
-             WHERE seq IN (SELECT seq FROM outbox
-                           WHERE claimed_until IS NULL OR claimed_until < now()
-                           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+             WHERE seq = ANY(ARRAY(SELECT seq FROM outbox
+                                   WHERE claimed_until IS NULL OR claimed_until < now()
+                                   ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
              RETURNING seq, id, source, type, data, time, correlation_id, traceparent",
         )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
