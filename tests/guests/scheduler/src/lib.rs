@@ -8,8 +8,8 @@
 //!
 //! The event handler fails as the event's `behavior` says (`fail-always` with a retryable
 //! error, `permanent` with a permanent one) and otherwise records the run, with the wall
-//! clock time it ran at. `GET /scheduler/summary`, `/scheduler/events/:id` and
-//! `/scheduler/ticks/:type` report the runs.
+//! clock time it ran at. `GET /scheduler/summary`, `/scheduler/count`, `/scheduler/events/:id`
+//! and `/scheduler/ticks/:type` report the runs.
 
 use joule_sdk::bindings::joule::platform::timers;
 use joule_sdk::db;
@@ -141,6 +141,15 @@ fn summary(request: Request, _: Params) -> Response {
     }
 }
 
+/// `{"runs": rows}` of one event type (`?type=`): cheap enough to poll while a burst drains.
+fn count(request: Request, _: Params) -> Response {
+    let event_type = type_filter(&request).unwrap_or_default();
+    match db::query("SELECT count(*) AS runs FROM runs WHERE event_type = $1", &[&event_type]) {
+        Ok(rows) => json(200, json!({ "runs": rows.first().and_then(|r| r.get::<i64>("runs").ok()).unwrap_or(-1) })),
+        Err(e) => failed(&e),
+    }
+}
+
 fn run_json(row: &db::Row<'_>) -> Value {
     let data = row.get::<String>("data").ok();
     json!({
@@ -168,10 +177,15 @@ fn event(_: Request, params: Params) -> Response {
 }
 
 /// `{"times": [...], "runs": [...]}`: the event times of the runs of one type, in time order.
-fn ticks(_: Request, params: Params) -> Response {
+/// With `?since=<ms>`, only the runs handled from then on: the benchmark reads one burst's
+/// runs, not every earlier one's.
+fn ticks(request: Request, params: Params) -> Response {
     let event_type = params.get("type").unwrap_or_default();
-    let statement = format!("SELECT {COLUMNS} FROM runs WHERE event_type = $1 ORDER BY event_time, handled_ms");
-    match db::query(&statement, &[&event_type]) {
+    let since: i64 =
+        request.query().split('&').find_map(|pair| pair.strip_prefix("since=")).and_then(|ms| ms.parse().ok()).unwrap_or(0);
+    let statement =
+        format!("SELECT {COLUMNS} FROM runs WHERE event_type = $1 AND handled_ms >= $2 ORDER BY event_time, handled_ms");
+    match db::query(&statement, &[&event_type, &since]) {
         Ok(rows) => {
             let runs: Vec<Value> = rows.iter().map(|r| run_json(&r)).collect();
             let times: Vec<Value> = runs.iter().map(|r| r["time"].clone()).collect();
@@ -187,6 +201,7 @@ fn handle(request: Request) -> Response {
     router.post("/scheduler/timers", schedule);
     router.post("/scheduler/cancel/:key", cancel);
     router.get("/scheduler/summary", summary);
+    router.get("/scheduler/count", count);
     router.get("/scheduler/events/:id", event);
     router.get("/scheduler/ticks/:type", ticks);
     router.handle(request)
