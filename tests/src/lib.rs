@@ -86,11 +86,13 @@ pub fn build_platform() {
 /// Where the host logged that it listens (`serving` or `admin API`), once it has.
 /// The host binds port 0 and reports the port the system gave it: a port picked here and
 /// bound later could be taken in between by another test's host or client socket.
+/// Both log formats are read, since some tests ask for JSON logs.
 fn logged_address(log: &str, message: &str) -> Option<String> {
     let marker = format!(" {message} address=");
-    log.lines().find_map(|line| {
-        let (_, rest) = line.split_once(&marker)?;
-        Some(rest.split_whitespace().next()?.to_owned())
+    log.lines().find_map(|line| match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(json) if json["fields"]["message"] == message => json["fields"]["address"].as_str().map(str::to_owned),
+        Ok(_) => None,
+        Err(_) => Some(line.split_once(&marker)?.1.split_whitespace().next()?.to_owned()),
     })
 }
 
