@@ -1,6 +1,7 @@
 //! The copy of stations and connectors that bookings and sessions check against.
 
 use chrono::{DateTime, Utc};
+use joule_sdk::api::{ApiError, Problems};
 use joule_sdk::db::{self, Error};
 use uuid::Uuid;
 
@@ -30,6 +31,21 @@ pub fn take_turn(station: Uuid, connector: &str) -> Result<Option<String>, Error
     }
     let rows = db::query("SELECT status FROM connectors WHERE station_id = $1 AND connector_id = $2", &[&station, &connector])?;
     rows.first().map(|row| row.get("status")).transpose()
+}
+
+/// Takes the connector's turn, as [`take_turn`], and returns its status and the station's
+/// copy; the error names the field at fault. A station's copy commits with its connectors,
+/// so when the turn finds no connector but the next statement finds the station, the copy
+/// arrived in between (Postgres reads each statement afresh): the second turn decides.
+pub fn turn_and_station(station_id: Uuid, connector: &str) -> Result<(String, StationCopy), ApiError> {
+    let turn = take_turn(station_id, connector)?;
+    let copy = station(station_id)?.ok_or_else(|| Problems::one("stationId", "names no station"))?;
+    let status = match turn {
+        Some(status) => status,
+        None => take_turn(station_id, connector)?
+            .ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?,
+    };
+    Ok((status, copy))
 }
 
 /// A tariff's newest version, as its events said.

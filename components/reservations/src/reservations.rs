@@ -59,12 +59,7 @@ pub fn create(request: Request, _: Params) -> Result {
 
     // The turn first: a write, so on SQLite the whole booking runs as the writer and never
     // reads a snapshot another booking's commit has overtaken.
-    if connectors::take_turn(station, &connector_id)?.is_none() {
-        if connectors::station(station)?.is_none() {
-            return Err(Problems::one("stationId", "names no station"));
-        }
-        return Err(Problems::one("connectorId", "names no connector of this station"));
-    }
+    connectors::turn_and_station(station, &connector_id)?;
     // Holding bookings of a connector never overlap one another, so the one that starts last
     // before this one ends is the only one that can overlap it: one index probe, however many.
     // A no-show whose timer is yet to be delivered still reads `confirmed`, and holds nothing.

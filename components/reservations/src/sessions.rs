@@ -79,9 +79,7 @@ pub fn start(request: Request, _: Params) -> Result {
     let started_at = started_at.expect("checked");
 
     // The turn first: a write, so on SQLite the start runs as the writer from here on.
-    let turn = connectors::take_turn(station, &connector_id)?;
-    let copy = connectors::station(station)?.ok_or_else(|| Problems::one("stationId", "names no station"))?;
-    let status = turn.ok_or_else(|| Problems::one("connectorId", "names no connector of this station"))?;
+    let (status, copy) = connectors::turn_and_station(station, &connector_id)?;
     if OUT_OF_SERVICE.contains(&status.as_str()) {
         return Err(ApiError::conflict("connector_unavailable", format!("the connector is {status}")));
     }
