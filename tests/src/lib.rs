@@ -42,6 +42,17 @@ pub fn joule_binary() -> &'static Path {
         // The same targets `cargo test --workspace` builds, so the features agree and this
         // is a no-op after it; `-p joule` alone would rebuild shared dependencies.
         build.current_dir(repo_root()).args(["build", "--workspace", "--all-targets"]);
+        // Nor the variables cargo set for this test process: build scripts that watch one of
+        // them (ring watches CARGO_MANIFEST_DIR) would rerun, and everything above them rebuild.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"]
+                    .contains(&name.as_ref())
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         match profile.as_str() {
             "debug" => {}
             "release" => {
