@@ -16,7 +16,7 @@ pub struct Host {
     pub address: String,
     pub admin_address: String,
     /// Removed when the host is dropped.
-    _state: tempfile::TempDir,
+    state: tempfile::TempDir,
 }
 
 impl Host {
@@ -39,7 +39,7 @@ impl Host {
             .stdout(Stdio::null())
             .spawn()
             .context("failed to start joule")?;
-        let mut host = Self { child, address, admin_address, _state: state };
+        let mut host = Self { child, address, admin_address, state };
         host.wait_ready()?;
         Ok(host)
     }
@@ -57,6 +57,17 @@ impl Host {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// A token of the host's development issuer (`joule token`).
+    pub fn token(&self, joule: &Path, subject: &str) -> anyhow::Result<String> {
+        let output = Command::new(joule)
+            .args(["token", "--subject", subject, "--state-dir"])
+            .arg(self.state.path())
+            .env_remove("JOULE_OIDC_ISSUER")
+            .output()?;
+        anyhow::ensure!(output.status.success(), "joule token failed: {}", String::from_utf8_lossy(&output.stderr));
+        Ok(String::from_utf8(output.stdout)?.trim().to_string())
     }
 
     fn wait_ready(&mut self) -> anyhow::Result<()> {

@@ -5,7 +5,8 @@
 //!   pooling on, installed under `target/bench-tools` on first run) and a native hyper hello
 //!   (`src/bin/native-hello.rs`), under the same load in the same run;
 //! - `platform`: idle resident memory with every EV component loaded, then
-//!   `GET /api/v1/stations/{id}` and `POST /api/v1/pricing/quote` on SQLite;
+//!   `GET /api/v1/stations/{id}` without and with a verified bearer token, and
+//!   `POST /api/v1/pricing/quote`, on SQLite;
 //! - `postgres`: `GET /api/v1/stations/{id}` and `POST /api/v1/reservations` on Postgres, each
 //!   reservation booking a slot of its own (wrk Lua scripts in `bench/wrk/`);
 //! - `events`: events per second from publish to the handler's commit, embedded and on
@@ -152,7 +153,14 @@ impl Bench {
         let resident = host.resident_kib()? as f64 / 1024.0;
         self.row("idle resident memory, EV platform (all components loaded, embedded)", format!("{resident:.1} MiB"));
         let url = station_url(&host)?;
-        self.row("GET /api/v1/stations/{id}, SQLite", wrk::measure(&url, self.duration)?.summary());
+        let anonymous = wrk::measure(&url, self.duration)?;
+        self.row("GET /api/v1/stations/{id}, SQLite", anonymous.summary());
+        // The route is auth = "optional": the same request, with a token to verify.
+        let bearer = format!("Authorization: Bearer {}", host.token(&self.joule, "bench-driver")?);
+        let verified = wrk::measure_with_header(&url, self.duration, &bearer)?;
+        self.row("GET /api/v1/stations/{id}, SQLite, with a verified token", verified.summary());
+        let cost = 100.0 * (1.0 - verified.requests_per_second / anonymous.requests_per_second);
+        self.row("throughput lost to token verification", format!("{cost:.1}%"));
         let quote = self.root.join("bench/wrk/quote.lua");
         let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), self.duration, Some(&quote), &[])?;
         let summary = format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99);

@@ -25,13 +25,22 @@ pub fn measure(url: &str, duration: &str) -> anyhow::Result<Load> {
 /// The same, with requests made by a wrk Lua script given `args` and then the run's number
 /// (0 warming up, 1 measuring), so a script can keep the two runs' writes apart.
 pub fn measure_script(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
-    run(url, "2s", script, &[args, &["0"]].concat())?;
-    run(url, duration, script, &[args, &["1"]].concat())
+    run(url, "2s", script, None, &[args, &["0"]].concat())?;
+    run(url, duration, script, None, &[args, &["1"]].concat())
 }
 
-fn run(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
+/// GETs `url` with one more request header, such as `Authorization: Bearer ...`.
+pub fn measure_with_header(url: &str, duration: &str, header: &str) -> anyhow::Result<Load> {
+    run(url, "2s", None, Some(header), &[])?;
+    run(url, duration, None, Some(header), &[])
+}
+
+fn run(url: &str, duration: &str, script: Option<&Path>, header: Option<&str>, args: &[&str]) -> anyhow::Result<Load> {
     let mut command = Command::new("wrk");
     command.args(["-t2", "-c50", "-d", duration, "--latency"]);
+    if let Some(header) = header {
+        command.args(["-H", header]);
+    }
     if let Some(script) = script {
         command.arg("-s").arg(script);
     }

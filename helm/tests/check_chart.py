@@ -272,6 +272,14 @@ def check_deployment(context: str, docs: list[dict], values: dict) -> None:
     for name, value in expected.items():
         if plain.get(name) != value:
             fail(context, f"{name} is {plain.get(name)!r}, expected {value!r}")
+    identity = values.get("identity", {})
+    if identity.get("issuer"):
+        wanted = {"JOULE_OIDC_ISSUER": identity["issuer"], "JOULE_OIDC_AUDIENCE": identity.get("audience")}
+        for name, value in wanted.items():
+            if plain.get(name) != value:
+                fail(context, f"{name} is {plain.get(name)!r}, expected {value!r} from identity")
+    elif not identity.get("devIssuer"):
+        fail(context, "rendered without identity.issuer or identity.devIssuer")
     from_secret = {n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {})}
     if missing := SECRET_ENV - from_secret:
         fail(context, f"not taken from a Secret: {sorted(missing)}")
@@ -510,6 +518,15 @@ def main() -> int:
     )
     check_release("prod + KEDA, RabbitmqCluster, manifest ConfigMap", overrides, "ev-platform-prod",
                   frozenset({"ScaledObject", "RabbitmqCluster", "ConfigMap"}))
+
+    # Without an issuer each pod would accept only the development tokens it signed itself.
+    staging = yaml.safe_load((CHART / "values-staging.yaml").read_text())
+    for missing in ({"issuer": ""}, {"issuer": "https://id.example.com/realms/ev", "audience": ""}):
+        try:
+            render(merged(staging, {"identity": missing}), "ev-platform-staging")
+            fail(f"staging with identity {missing}", "rendered; the chart must require an issuer and its audience")
+        except helm.HelmError:
+            pass
 
     dev = yaml.safe_load((CHART / "values-dev.yaml").read_text())
     check_release("dev without the dashboard", merged(dev, {"dashboards": {"enabled": False}}), "ev-platform-dev")

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod broker;
 pub mod ev;
+pub mod oidc;
 pub mod otlp;
 mod proxy;
 mod state;
@@ -151,6 +152,9 @@ impl<'a> Start<'a> {
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
             .env_remove("AMQP_URL")
+            .env_remove("JOULE_OIDC_ISSUER")
+            .env_remove("JOULE_OIDC_AUDIENCE")
+            .env_remove("JOULE_OIDC_ROLES_CLAIM")
             .envs(state.env())
             .env("JOULE_ADMIN_TOKEN", admin::ADMIN_TOKEN)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -169,6 +173,8 @@ impl<'a> Start<'a> {
         let child = self.command(state).stdout(Stdio::null()).stderr(log).spawn().expect("spawn joule");
         let mut joule = Joule {
             child,
+            manifest: self.manifest.clone(),
+            state_dir: state.path().join("joule"),
             base: String::new(),
             admin_base: String::new(),
             log_path,
@@ -206,6 +212,8 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> Output {
 /// A running `joule up`. It is killed when dropped.
 pub struct Joule {
     child: Child,
+    manifest: PathBuf,
+    state_dir: PathBuf,
     base: String,
     admin_base: String,
     log_path: PathBuf,
@@ -232,6 +240,24 @@ impl Joule {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A token of this host's development issuer, from `joule token`.
+    pub fn token(&self, subject: &str, roles: &[&str]) -> String {
+        let output = self.token_command(subject, roles).output().expect("run joule token");
+        assert!(output.status.success(), "joule token failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("a token").trim().to_string()
+    }
+
+    /// `joule token` for this host's manifest and state, to run as a test needs.
+    pub fn token_command(&self, subject: &str, roles: &[&str]) -> Command {
+        let mut command = Command::new(joule_binary());
+        command.arg("token").arg("-f").arg(&self.manifest).arg("--state-dir").arg(&self.state_dir);
+        command.args(["--subject", subject]).env_remove("JOULE_OIDC_ISSUER").env_remove("JOULE_OIDC_AUDIENCE");
+        for role in roles {
+            command.args(["--role", role]);
+        }
+        command
     }
 
     /// Everything the host logged so far.

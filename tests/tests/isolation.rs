@@ -98,7 +98,7 @@ fn clashing_manifest(dir: &std::path::Path) -> std::path::PathBuf {
     let migrations = guests.join("probe/migrations");
     let text = format!(
         "spin_manifest_version = 2\n[application]\nname = \"joule_tests\"\n\
-         [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\n\
+         [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\nauth = \"public\"\n\
          [component.probe]\nsource = {probe:?}\ndatabase = {{ migrations = {migrations:?} }}\n\
          key_value_stores = [\"default\"]\nvariables = {{ greeting = \"hi\", token = \"t\" }}\n"
     );

@@ -4,10 +4,12 @@ mod admin;
 mod build;
 mod heap_trim;
 mod http_args;
+mod identity_args;
 mod logging;
 mod migrate;
 mod runtime_args;
 mod telemetry;
+mod token;
 mod up;
 
 use std::process::ExitCode;
@@ -40,6 +42,8 @@ enum Command {
     Components(admin::ComponentsArgs),
     /// Count the pending timers and list the dead ones.
     Timers(admin::AdminArgs),
+    /// Print a token of the development issuer (on when no JOULE_OIDC_ISSUER is set).
+    Token(token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Rollback(args) => admin::rollback(args),
         Command::Components(args) => admin::components(args),
         Command::Timers(args) => admin::timers(args),
+        Command::Token(args) => token::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

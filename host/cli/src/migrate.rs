@@ -14,8 +14,8 @@ pub struct MigrateArgs {
 }
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    let manifest = Manifest::load(&args.runtime.manifest)?;
-    let options = args.runtime.options(&manifest);
+    let manifest = Manifest::load(&args.runtime.location.manifest)?;
+    let options = args.runtime.options();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let started = Runtime::start(manifest, options).await?;

@@ -1,19 +1,15 @@
 //! What every command that starts the runtime takes: the manifest, the state directory and
 //! the backends.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use joule_runtime::database::postgres::PostgresSettings;
-use joule_runtime::{BackendSettings, Manifest, RuntimeOptions};
+use joule_runtime::{BackendSettings, RuntimeOptions};
 
 #[derive(clap::Args)]
 pub struct RuntimeArgs {
-    /// The application manifest.
-    #[arg(long, short = 'f', default_value = "spin.toml", env = "JOULE_MANIFEST")]
-    pub manifest: PathBuf,
-    /// Where embedded state and compiled components are kept (default: `.joule` beside the manifest).
-    #[arg(long, env = "JOULE_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub location: LocationArgs,
     /// Compile every component from scratch instead of using the on-disk cache.
     #[arg(long)]
     pub no_compile_cache: bool,
@@ -47,9 +43,28 @@ pub struct RuntimeArgs {
     pub queue_namespace: String,
 }
 
+/// Where the application is: its manifest and its state directory.
+#[derive(clap::Args)]
+pub struct LocationArgs {
+    /// The application manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml", env = "JOULE_MANIFEST")]
+    pub manifest: PathBuf,
+    /// Where embedded state, compiled components and the development issuer's key are kept
+    /// (default: `.joule` beside the manifest).
+    #[arg(long, env = "JOULE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl LocationArgs {
+    pub fn state_dir(&self) -> PathBuf {
+        let beside = self.manifest.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        self.state_dir.clone().unwrap_or_else(|| beside.join(".joule"))
+    }
+}
+
 impl RuntimeArgs {
-    pub fn options(&self, manifest: &Manifest) -> RuntimeOptions {
-        let state_dir = self.state_dir.clone().unwrap_or_else(|| manifest.root.join(".joule"));
+    pub fn options(&self) -> RuntimeOptions {
+        let state_dir = self.location.state_dir();
         let backends = BackendSettings {
             database_url: set(&self.database_url),
             redis_url: set(&self.redis_url),

@@ -7,11 +7,12 @@ use anyhow::Context as _;
 use joule_admin::{Access, AdminApi};
 use joule_runtime::{Manifest, Runtime};
 use joule_trigger_amqp::AmqpTrigger;
-use joule_trigger_http::HttpTrigger;
+use joule_trigger_http::{HttpTrigger, RateLimits};
 use joule_trigger_timers::TimerTrigger;
 use tokio::sync::watch;
 
 use crate::http_args::HttpArgs;
+use crate::identity_args::IdentityArgs;
 use crate::runtime_args::RuntimeArgs;
 
 #[derive(clap::Args)]
@@ -26,6 +27,8 @@ pub struct UpArgs {
     build: bool,
     #[command(flatten)]
     http: HttpArgs,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// Address of the admin listener: the component registry's API and Prometheus /metrics.
     #[arg(long, default_value = "127.0.0.1:3001", env = "JOULE_ADMIN_LISTEN")]
     admin_listen: SocketAddr,
@@ -41,7 +44,7 @@ pub struct UpArgs {
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
-    let manifest = Manifest::load(&args.runtime.manifest)?;
+    let manifest = Manifest::load(&args.runtime.location.manifest)?;
     if args.build {
         crate::build::build(&manifest)?;
     }
@@ -50,11 +53,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
-    let options = args.runtime.options(&manifest);
+    let options = args.runtime.options();
     let access = Access::choose(args.admin_token.clone(), args.admin_no_auth, args.admin_listen)?;
     let settings = args.http.settings()?;
+    let verifier = Arc::new(args.identity.verifier(&options.state_dir).await?);
     let runtime = Arc::new(Runtime::start(manifest, options).await?);
-    let http = HttpTrigger::new(runtime.clone(), settings)?;
+    let redis = args.runtime.redis_url.as_deref().filter(|url| !url.trim().is_empty());
+    let limits = RateLimits::new(runtime.manifest(), redis.map(|url| (url, args.runtime.redis_prefix.as_str()))).await?;
+    let http = HttpTrigger::new(runtime.clone(), verifier, limits, settings)?;
     let amqp = AmqpTrigger::new(runtime.clone(), args.http.shutdown_grace)?;
     // Before anything can publish: the relay and the first requests.
     amqp.declare().await?;

@@ -3,7 +3,9 @@
 //!
 //! Every request gets a fresh instance and runs as one unit of work.
 
+mod access;
 mod invoke;
+mod rate_limit;
 mod router;
 mod spin_headers;
 
@@ -16,8 +18,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
+use joule_identity::Verifier;
 use joule_runtime::{InvocationContext, ManifestError, Runtime};
 
+pub use crate::access::DEV_JWKS_PATH;
+pub use crate::rate_limit::RateLimits;
 pub use crate::invoke::invoke;
 use joule_http_server::{Body, response, server};
 use crate::router::Router;
@@ -74,6 +79,8 @@ pub struct HttpTrigger {
 
 struct Shared {
     runtime: Arc<Runtime>,
+    verifier: Arc<Verifier>,
+    limits: RateLimits,
     router: Router,
     settings: HttpSettings,
     draining: AtomicBool,
@@ -81,7 +88,12 @@ struct Shared {
 
 impl HttpTrigger {
     /// Checks the routes and that every routed component exports the HTTP handler.
-    pub fn new(runtime: Arc<Runtime>, settings: HttpSettings) -> Result<Self, ManifestError> {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        verifier: Arc<Verifier>,
+        limits: RateLimits,
+        settings: HttpSettings,
+    ) -> Result<Self, ManifestError> {
         let manifest = runtime.manifest();
         let router = Router::new(manifest)?;
         for trigger in &manifest.http_triggers {
@@ -100,7 +112,7 @@ impl HttpTrigger {
         for route in router.routes() {
             tracing::info!(route = %route.full, component = %route.component, "route");
         }
-        let shared = Shared { runtime, router, settings, draining: AtomicBool::new(false) };
+        let shared = Shared { runtime, verifier, limits, router, settings, draining: AtomicBool::new(false) };
         Ok(Self { shared: Arc::new(shared) })
     }
 
@@ -123,10 +135,23 @@ impl HttpTrigger {
                 shared.draining.store(true, Ordering::Relaxed);
             }
         };
+        let forgetting = self.shared.clone();
+        let forget = tokio::spawn(async move {
+            let mut every = tokio::time::interval(FORGET_IDLE_CALLERS);
+            loop {
+                every.tick().await;
+                forgetting.limits.forget_idle();
+            }
+        });
         let settings = &self.shared.settings;
-        server::serve(listener, handler, settings.connections.clone(), draining, settings.shutdown_grace).await
+        let served = server::serve(listener, handler, settings.connections.clone(), draining, settings.shutdown_grace).await;
+        forget.abort();
+        served
     }
 }
+
+/// How often in-process rate limits forget callers that are back to a full budget.
+const FORGET_IDLE_CALLERS: Duration = Duration::from_secs(60);
 
 impl Shared {
     async fn handle(&self, local: SocketAddr, peer: Peer, request: Request<Incoming>) -> Response<Body> {
@@ -144,6 +169,11 @@ impl Shared {
         match path {
             LIVE_PATH => return response::json(StatusCode::OK, &serde_json::json!({ "status": "live" })),
             READY_PATH => return self.readiness(peer).await,
+            DEV_JWKS_PATH => {
+                if let Some(jwks) = self.verifier.dev_jwks() {
+                    return response::json(StatusCode::OK, jwks);
+                }
+            }
             _ if peer.overflow => {
                 let mut response = response::error(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -162,6 +192,14 @@ impl Shared {
         let Some(component) = self.runtime.component(&matched.route.component) else {
             return response::error(StatusCode::INTERNAL_SERVER_ERROR, "component_missing", "the route's component is not loaded");
         };
+        let authorization = request.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        let caller = match joule_identity::authorize(&self.verifier, &matched.route.policy, authorization).await {
+            Ok(caller) => caller,
+            Err(refusal) => return access::refused(refusal),
+        };
+        if let Err(wait) = self.limits.check(&matched.route.full, caller.as_deref(), client.ip()).await {
+            return access::rate_limited(wait);
+        }
 
         let (mut parts, body) = request.into_parts();
         let body = match self.read_body(&parts.headers, body).await {

@@ -3,6 +3,7 @@
 
 use std::cmp::Reverse;
 
+use joule_identity::RoutePolicy;
 use joule_runtime::manifest::{Manifest, ManifestError};
 
 use crate::spin_headers::RouteHeaders;
@@ -18,6 +19,7 @@ pub struct Route {
     /// The pattern including the base path, as `spin-matched-route` reports it.
     pub full: String,
     pub component: String,
+    pub policy: RoutePolicy,
     pub spin_headers: RouteHeaders,
     segments: Vec<Segment>,
     wildcard: bool,
@@ -64,7 +66,8 @@ impl Router {
             }
             let spin_headers = RouteHeaders::new(raw, &full, base_path);
             let component = trigger.component.clone();
-            routes.push(Route { full, component, spin_headers, segments, wildcard });
+            let policy = trigger.policy.clone();
+            routes.push(Route { full, component, policy, spin_headers, segments, wildcard });
         }
         // Highest precedence first, so the first match is the winner.
         routes.sort_by_key(|route| Reverse(route.rank()));

@@ -144,6 +144,27 @@ pub struct HttpTriggerConfig {
     /// The route pattern; `None` for a private route, which is not served.
     pub route: Option<String>,
     pub component: String,
+    /// Who may call the route.
+    pub policy: joule_identity::RoutePolicy,
+    /// How often one caller may call it.
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+/// A route's `rate_limit`: requests per second for each caller, with bursts up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitConfig {
+    pub per_second: f64,
+    pub burst: u32,
+    pub key: RateLimitKey,
+}
+
+/// Whose requests a rate limit counts together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitKey {
+    /// The verified caller's subject; anonymous callers are counted by address.
+    Subject,
+    /// The client's address.
+    Ip,
 }
 
 impl HttpTriggerConfig {

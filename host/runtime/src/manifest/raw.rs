@@ -108,6 +108,20 @@ pub struct RawHttpTrigger {
     pub route: toml::Value,
     pub component: toml::Value,
     pub executor: Option<toml::Value>,
+    /// Joule: "required" (the default), "optional" or "public".
+    pub auth: Option<String>,
+    /// Joule: the caller needs one of these roles.
+    pub roles: Option<Vec<String>>,
+    /// Joule: `{ per_second, burst, key = "subject" | "ip" }`.
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub per_second: f64,
+    pub burst: Option<u32>,
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawScheduleTrigger, RawVariable};
+use joule_identity::{Auth, RoutePolicy};
+
+use super::raw::{
+    RawAmqpTrigger, RawComponent, RawHttpTrigger, RawLimits, RawManifest, RawRateLimit, RawScheduleTrigger, RawVariable,
+};
 use super::{
     AllowedHosts, AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
-    Manifest, ManifestError, PricingGrant, Retry, ScheduleTriggerConfig, Template, TemplatesGrant, TimersGrant, Variable,
+    Manifest, ManifestError, PricingGrant, RateLimitConfig, RateLimitKey, Retry, ScheduleTriggerConfig, Template, TemplatesGrant, TimersGrant, Variable,
     is_variable_name,
 };
 
@@ -381,7 +385,50 @@ impl Validator<'_> {
                 return Err(self.error(key("executor"), "only the \"spin\" executor (wasi:http) is supported"));
             }
         }
-        Ok(HttpTriggerConfig { index, route, component })
+        let policy = self.route_policy(index, raw.auth.as_deref(), raw.roles)?;
+        let rate_limit = raw.rate_limit.map(|limit| self.rate_limit(index, limit, &policy)).transpose()?;
+        Ok(HttpTriggerConfig { index, route, component, policy, rate_limit })
+    }
+
+    fn rate_limit(&self, index: usize, raw: RawRateLimit, policy: &RoutePolicy) -> Result<RateLimitConfig, ManifestError> {
+        let key = |field: &str| format!("trigger.http[{index}].rate_limit.{field}");
+        if !(raw.per_second.is_finite() && raw.per_second > 0.0 && raw.per_second <= 1_000_000.0) {
+            return Err(self.error(key("per_second"), "must be a number of requests above 0, up to 1000000"));
+        }
+        // A burst of at least one request, and by default one second's worth.
+        let burst = raw.burst.unwrap_or_else(|| raw.per_second.ceil() as u32);
+        if burst == 0 {
+            return Err(self.error(key("burst"), "must be at least 1"));
+        }
+        let by = match raw.key.as_deref() {
+            None | Some("subject") => RateLimitKey::Subject,
+            Some("ip") => RateLimitKey::Ip,
+            Some(other) => return Err(self.error(key("key"), format!("{other:?} is not a key; use \"subject\" or \"ip\""))),
+        };
+        if by == RateLimitKey::Subject && policy.auth == Auth::Public {
+            return Err(self.error(key("key"), "a public route has no subject to count by: use key = \"ip\""));
+        }
+        Ok(RateLimitConfig { per_second: raw.per_second, burst, key: by })
+    }
+
+    fn route_policy(&self, index: usize, auth: Option<&str>, roles: Option<Vec<String>>) -> Result<RoutePolicy, ManifestError> {
+        let key = |field: &str| format!("trigger.http[{index}].{field}");
+        let auth = match auth {
+            None | Some("required") => Auth::Required,
+            Some("optional") => Auth::Optional,
+            Some("public") => Auth::Public,
+            Some(other) => {
+                return Err(self.error(key("auth"), format!("{other:?} is not a policy; use \"required\", \"optional\" or \"public\"")));
+            }
+        };
+        let roles = roles.unwrap_or_default();
+        if let Some(i) = roles.iter().position(|r| r.trim().is_empty()) {
+            return Err(self.error(format!("{}[{i}]", key("roles")), "a role cannot be empty"));
+        }
+        if !roles.is_empty() && auth != Auth::Required {
+            return Err(self.error(key("roles"), "roles need a verified caller: drop them or make auth \"required\""));
+        }
+        Ok(RoutePolicy { auth, roles })
     }
 }
 

@@ -125,6 +125,32 @@ fn trigger_errors_name_the_entry() {
 }
 
 #[test]
+fn a_route_policy_defaults_to_required_and_names_the_key_it_refuses() {
+    let manifest = parse(VALID).unwrap();
+    assert_eq!(manifest.http_triggers[0].policy, joule_identity::RoutePolicy::default());
+    let with = |lines: &str| VALID.replacen("component = \"stations\"\n", &format!("component = \"stations\"\n{lines}\n"), 1);
+    let manifest = parse(&with("roles = [\"operator\"]")).unwrap();
+    assert_eq!(manifest.http_triggers[0].policy.roles, ["operator"]);
+    assert_eq!(parse(&with("auth = \"public\"")).unwrap().http_triggers[0].policy.auth, joule_identity::Auth::Public);
+    let limited = parse(&with("rate_limit = { per_second = 2.5 }")).unwrap();
+    let limit = limited.http_triggers[0].rate_limit.unwrap();
+    assert_eq!((limit.per_second, limit.burst, limit.key), (2.5, 3, RateLimitKey::Subject), "a second's worth of burst");
+    let cases = [
+        ("auth = \"sometimes\"", "trigger.http[0].auth"),
+        ("roles = [\"\"]", "trigger.http[0].roles[0]"),
+        ("auth = \"optional\"\nroles = [\"operator\"]", "trigger.http[0].roles"),
+        ("rate_limit = { per_second = 0 }", "trigger.http[0].rate_limit.per_second"),
+        ("rate_limit = { per_second = 5, burst = 0 }", "trigger.http[0].rate_limit.burst"),
+        ("rate_limit = { per_second = 5, key = \"cookie\" }", "trigger.http[0].rate_limit.key"),
+        ("auth = \"public\"\nrate_limit = { per_second = 5 }", "trigger.http[0].rate_limit.key"),
+    ];
+    for (lines, key) in cases {
+        let error = parse(&with(lines)).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some(key), "{error}");
+    }
+}
+
+#[test]
 fn manifest_level_errors() {
     let error = parse(&VALID.replace("spin_manifest_version = 2", "spin_manifest_version = 1")).unwrap_err();
     assert_eq!(error.key.as_deref(), Some("spin_manifest_version"));
