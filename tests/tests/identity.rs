@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use joule_tests::oidc::OidcProvider;
-use joule_tests::{Joule, State, client, read, real_backends};
+use joule_tests::{Joule, State, build_guests, client, read, real_backends, repo_root};
 
 const MANIFEST: &str = "tests/manifests/identity.toml";
 const AUDIENCE: &str = "joule-api";
@@ -76,6 +76,17 @@ async fn route_policies_admit_development_issuer_tokens_by_role() {
     let (status, jwks, _) = get(&joule, "/.well-known/jwks.json", None).await;
     assert_eq!((status, jwks["keys"][0]["kty"].as_str()), (200, Some("OKP")), "{jwks}");
     assert_eq!(part(&driver, 0)["kid"], jwks["keys"][0]["kid"]);
+    // The component learns who called, and can require a role of its own.
+    let (status, seen, _) = get(&joule, "/whoami/x", Some(&operator)).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!((seen["caller"]["subject"].as_str(), seen["caller"]["issuer"].as_str()), (Some("op-1"), Some("joule-dev")));
+    assert_eq!(seen["caller"]["roles"], serde_json::json!(["operator"]));
+    assert_eq!(seen["caller"]["claims"]["sub"], "op-1", "{seen}");
+    assert_eq!(get(&joule, "/whoami/x", None).await.1, serde_json::json!({ "caller": null }));
+    let (status, body, _) = get(&joule, "/whoami/operators-only", Some(&driver)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+    assert_eq!(get(&joule, "/whoami/operators-only", None).await.0, 401);
+    assert_eq!(get(&joule, "/whoami/operators-only", Some(&operator)).await.0, 200);
     // Health and metrics stay open.
     assert_eq!(get(&joule, "/health/ready", None).await.0, 200);
 }
@@ -205,4 +216,21 @@ async fn replicas_on_redis_share_a_rate_limit() {
     let (status, retry_after) = limited(&b, path, None).await;
     assert_eq!(status, 429, "B counted what A let through");
     assert!(retry_after.is_some());
+}
+
+#[tokio::test]
+async fn asking_who_is_calling_needs_the_grant() {
+    build_guests();
+    let dir = tempfile::tempdir().unwrap();
+    let whoami = repo_root().join("tests/guests/target/wasm32-wasip2/release/whoami.wasm");
+    let manifest = dir.path().join("spin.toml");
+    let text = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"ungranted\"\n[[trigger.http]]\nroute = \"/...\"\n\
+         component = \"whoami\"\n[component.whoami]\nsource = {whoami:?}\n"
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let (status, stderr) = Joule::with(manifest.to_str().unwrap()).fails();
+    assert!(!status.success());
+    assert!(stderr.contains("component \"whoami\"") && stderr.contains("identity capability"), "{stderr}");
+    assert!(stderr.contains("identity = true"), "the error says how to grant it: {stderr}");
 }

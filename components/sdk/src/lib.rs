@@ -6,6 +6,7 @@
 //! - [`events`]: publishing events inside the unit of work, and [`export_handler!`] for
 //!   components that handle them;
 //! - [`timers`]: events the component schedules for itself, inside the unit of work;
+//! - [`identity`]: who is calling, and [`identity::require_role`];
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod db;
 pub mod events;
+pub mod identity;
 pub mod ids;
 pub mod kv;
 pub mod pricing;

@@ -6,7 +6,10 @@
 //!   its discovery document, or, when none is configured, Joule's own development issuer.
 //! - Keys are fetched ahead of the requests that need them and cached; a token naming a key
 //!   the cache lacks triggers one refetch, at most every few seconds per issuer.
+//! - A verified token is remembered until it expires (five minutes at most), so a caller's
+//!   later requests cost no signature check.
 
+mod cache;
 mod dev_issuer;
 mod error;
 mod fetch;

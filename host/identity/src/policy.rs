@@ -57,7 +57,7 @@ pub async fn authorize(
     if !policy.roles.is_empty() && !policy.roles.iter().any(|role| caller.has_role(role)) {
         return Err(Refusal::MissingRole(policy.roles.clone()));
     }
-    Ok(Some(Arc::new(caller)))
+    Ok(Some(caller))
 }
 
 /// The token of a `Bearer` credential (RFC 6750; the scheme is case-insensitive). An empty

@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, Validation};
 
+use crate::cache::VerifiedTokens;
 use crate::dev_issuer::DevIssuer;
 use crate::fetch::Fetcher;
 use crate::keys::{ACCEPTED, KeySet, VerificationKey};
@@ -36,6 +38,7 @@ impl IdentitySettings {
 
 pub struct Verifier {
     issuers: HashMap<String, Keys>,
+    verified: VerifiedTokens,
     /// Checks shared by every token; the algorithm is set per key.
     validation: Validation,
     roles_path: Vec<String>,
@@ -102,7 +105,7 @@ impl Verifier {
         validation.validate_nbf = true;
         validation.set_audience(audiences);
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-        Self { issuers, validation, roles_path: settings.roles_path(), dev_jwks }
+        Self { issuers, verified: VerifiedTokens::default(), validation, roles_path: settings.roles_path(), dev_jwks }
     }
 
     /// The development issuer's public keys, when it is the one trusted.
@@ -110,7 +113,10 @@ impl Verifier {
         self.dev_jwks.as_ref()
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<Principal>, TokenError> {
+        if let Some(caller) = self.verified.get(token) {
+            return Ok(caller);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if !ACCEPTED.contains(&header.alg) {
             return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
@@ -124,7 +130,12 @@ impl Verifier {
             Keys::Remote(remote) => remote.find(header.kid.as_deref(), header.alg).await?,
             Keys::Fixed(set) => set.find(header.kid.as_deref(), header.alg)?,
         };
-        self.check(token, issuer, &key)
+        let caller = Arc::new(self.check(token, issuer, &key)?);
+        // `check` required `exp`; what is left of it, less the leeway it allowed.
+        let expires = caller.claims.get("exp").and_then(serde_json::Value::as_u64).unwrap_or_default();
+        let left = Duration::from_secs(expires.saturating_sub(now()));
+        self.verified.insert(token, caller.clone(), left);
+        Ok(caller)
     }
 
     fn check(&self, token: &str, issuer: &str, key: &VerificationKey) -> Result<Principal, TokenError> {
@@ -145,4 +156,8 @@ impl Verifier {
             claims,
         })
     }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }

@@ -11,7 +11,7 @@ use crate::backends::{BackendSettings, Backends};
 use crate::capabilities::callee::Callees;
 use crate::capabilities::kv::KeyValue;
 use crate::capabilities::variables::{self, Variables};
-use crate::capabilities::{self, Capabilities, database, events, outbound_http, pricing, templates, timers};
+use crate::capabilities::{self, Capabilities, database, events, identity, outbound_http, pricing, templates, timers};
 use crate::component::LoadedComponent;
 use crate::database::CommitSignals;
 use crate::embedded::StateDir;
@@ -93,6 +93,7 @@ impl Runtime {
             templates: templates::Templates,
             outbound_http: outbound_http::OutboundHttp,
             timers: timers::Timers,
+            identity: identity::Identity,
         };
         let callees: Weak<dyn Callees> = Arc::downgrade(&registry) as Weak<Registry>;
         let context = LoadContext {

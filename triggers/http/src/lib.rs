@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use joule_identity::Verifier;
+use joule_identity::{Principal, Verifier};
 use joule_runtime::{InvocationContext, ManifestError, Runtime};
 
 pub use crate::access::DEV_JWKS_PATH;
@@ -34,14 +34,14 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// Takes the correlation id from the request, or makes one up, and the caller's trace
 /// context, which the invocation continues.
-fn invocation_context(headers: &http::HeaderMap) -> InvocationContext {
+fn invocation_context(headers: &http::HeaderMap, caller: Option<Arc<Principal>>) -> InvocationContext {
     let correlation_id = headers
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
     let traceparent = headers.get(TRACEPARENT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    InvocationContext { correlation_id: Some(correlation_id), traceparent }
+    InvocationContext { correlation_id: Some(correlation_id), traceparent, caller }
 }
 
 /// The W3C trace context header; the component sees its invocation's own.
@@ -220,7 +220,7 @@ impl Shared {
         let full_url = HeaderValue::from_maybe_shared(full_url).ok();
         spin_headers::insert(&mut parts.headers, spin_headers::RequestInfo { full_url, client, matched: &matched });
         parts.uri = uri;
-        let context = invocation_context(&parts.headers);
+        let context = invocation_context(&parts.headers, caller);
         let correlation_id = context.correlation_id.clone();
         let mut response = invoke::invoke(component, Request::from_parts(parts, Full::new(body)), context).await;
         if let Some(id) = correlation_id.and_then(|id| HeaderValue::from_str(&id).ok()) {

@@ -9,6 +9,7 @@
 pub(crate) mod callee;
 pub(crate) mod database;
 pub(crate) mod events;
+pub(crate) mod identity;
 mod imports;
 pub mod kv;
 pub(crate) mod outbound_http;
@@ -109,6 +110,7 @@ capabilities! {
     templates: templates::Templates,
     outbound_http: outbound_http::OutboundHttp,
     timers: timers::Timers,
+    identity: identity::Identity,
 }
 
 /// The names of the capabilities `grants` gives, in a fixed order.

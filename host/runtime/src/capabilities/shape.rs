@@ -60,6 +60,8 @@ pub struct InvocationContext {
     pub correlation_id: Option<String>,
     /// The W3C trace context of the invocation.
     pub traceparent: Option<String>,
+    /// The verified caller of the request, for the `identity` capability.
+    pub caller: Option<Arc<joule_identity::Principal>>,
 }
 
 /// A capability's view of one invocation: its own state, and the unit of work, which

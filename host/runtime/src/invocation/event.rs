@@ -67,7 +67,11 @@ pub async fn deliver(
     attempt: u32,
     trigger: &'static str,
 ) -> (Delivered, tracing::Span) {
-    let context = InvocationContext { correlation_id: envelope.correlationid.clone(), traceparent: envelope.traceparent.clone() };
+    let context = InvocationContext {
+        correlation_id: envelope.correlationid.clone(),
+        traceparent: envelope.traceparent.clone(),
+        caller: None,
+    };
     let (event_id, event_type) = (envelope.id.clone(), envelope.event_type.clone());
     let call = Call {
         component,

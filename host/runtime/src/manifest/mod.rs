@@ -74,6 +74,8 @@ pub struct Grants {
     pub timers: Option<TimersGrant>,
     pub variables: bool,
     pub outbound_http: AllowedHosts,
+    /// Whether it may ask who is calling.
+    pub identity: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -152,6 +152,9 @@ pub struct RawComponent {
     pub timers: Option<RawTimersGrant>,
     /// Joule: per-invocation limits.
     pub limits: Option<RawLimits>,
+    /// Joule: the component may ask who is calling.
+    #[serde(default)]
+    pub identity: bool,
 }
 
 #[derive(Debug, Deserialize)]

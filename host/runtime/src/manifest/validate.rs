@@ -252,6 +252,7 @@ impl Validator<'_> {
             timers,
             variables,
             outbound_http,
+            identity: raw.identity,
         })
     }
 
