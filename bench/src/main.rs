@@ -30,6 +30,7 @@
 mod database;
 mod events;
 mod host;
+mod identity;
 mod pressure;
 mod swap;
 mod timers;
@@ -153,14 +154,21 @@ impl Bench {
         let resident = host.resident_kib()? as f64 / 1024.0;
         self.row("idle resident memory, EV platform (all components loaded, embedded)", format!("{resident:.1} MiB"));
         let url = station_url(&host)?;
-        let anonymous = wrk::measure(&url, self.duration)?;
-        self.row("GET /api/v1/stations/{id}, SQLite", anonymous.summary());
-        // The route is auth = "optional": the same request, with a token to verify.
+        // The route is auth = "optional": the same request without and with a token to verify,
+        // taking turns so that drift over the run weighs on both alike.
         let bearer = format!("Authorization: Bearer {}", host.token(&self.joule, "bench-driver")?);
-        let verified = wrk::measure_with_header(&url, self.duration, &bearer)?;
-        self.row("GET /api/v1/stations/{id}, SQLite, with a verified token", verified.summary());
-        let cost = 100.0 * (1.0 - verified.requests_per_second / anonymous.requests_per_second);
-        self.row("throughput lost to token verification", format!("{cost:.1}%"));
+        let (mut anonymous, mut verified) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            anonymous.push(wrk::measure(&url, self.duration)?);
+            verified.push(wrk::measure_with_header(&url, self.duration, &bearer)?);
+        }
+        let mean = |loads: &[wrk::Load]| loads.iter().map(|l| l.requests_per_second).sum::<f64>() / loads.len() as f64;
+        self.row("GET /api/v1/stations/{id}, SQLite", anonymous[1].summary());
+        self.row("GET /api/v1/stations/{id}, SQLite, with a verified token", verified[1].summary());
+        let cost = 100.0 * (1.0 - mean(&verified) / mean(&anonymous));
+        self.row("throughput lost to token verification (mean of two turns each)", format!("{cost:.1}%"));
+        let (first, again) = identity::verification_cost()?;
+        self.row("verifying a token in process, EdDSA: first sight / seen before", format!("{first:.1} µs / {again:.2} µs"));
         let quote = self.root.join("bench/wrk/quote.lua");
         let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), self.duration, Some(&quote), &[])?;
         let summary = format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99);

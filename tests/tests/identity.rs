@@ -82,7 +82,8 @@ async fn route_policies_admit_development_issuer_tokens_by_role() {
     assert_eq!((seen["caller"]["subject"].as_str(), seen["caller"]["issuer"].as_str()), (Some("op-1"), Some("joule-dev")));
     assert_eq!(seen["caller"]["roles"], serde_json::json!(["operator"]));
     assert_eq!(seen["caller"]["claims"]["sub"], "op-1", "{seen}");
-    assert_eq!(get(&joule, "/whoami/x", None).await.1, serde_json::json!({ "caller": null }));
+    assert_eq!(seen["actor"], "op-1", "a request acts on behalf of its caller");
+    assert_eq!(get(&joule, "/whoami/x", None).await.1, serde_json::json!({ "caller": null, "actor": null }));
     let (status, body, _) = get(&joule, "/whoami/operators-only", Some(&driver)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
     assert_eq!(get(&joule, "/whoami/operators-only", None).await.0, 401);
@@ -219,6 +220,31 @@ async fn replicas_on_redis_share_a_rate_limit() {
 }
 
 #[tokio::test]
+async fn events_carry_the_actor_to_their_handlers() {
+    let joule = Joule::with(MANIFEST).ready().await;
+    let driver = joule.token("driver-9", &["driver"]);
+    for (token, expected) in [(Some(driver.as_str()), serde_json::json!("driver-9")), (None, serde_json::Value::Null)] {
+        let mut request = client().post(joule.url("/whoami/publish"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, published) = read(request.send().await.unwrap()).await;
+        assert_eq!(status, 202, "{published}");
+        let id = published["id"].as_str().unwrap();
+        let started = Instant::now();
+        let seen = loop {
+            let (status, seen, _) = get(&joule, &format!("/whoami/actor/{id}"), None).await;
+            if status == 200 {
+                break seen;
+            }
+            assert!(started.elapsed() < Duration::from_secs(15), "the event was not handled: {}", joule.logs());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(seen["actor"], expected, "the handler acts on behalf of whoever published");
+    }
+}
+
+#[tokio::test]
 async fn asking_who_is_calling_needs_the_grant() {
     build_guests();
     let dir = tempfile::tempdir().unwrap();
@@ -226,7 +252,8 @@ async fn asking_who_is_calling_needs_the_grant() {
     let manifest = dir.path().join("spin.toml");
     let text = format!(
         "spin_manifest_version = 2\n[application]\nname = \"ungranted\"\n[[trigger.http]]\nroute = \"/...\"\n\
-         component = \"whoami\"\n[component.whoami]\nsource = {whoami:?}\n"
+         component = \"whoami\"\n[component.whoami]\nsource = {whoami:?}\nkey_value_stores = [\"default\"]\n\
+         events = {{ publish = [\"whoami.called.v1\"] }}\n"
     );
     std::fs::write(&manifest, text).unwrap();
     let (status, stderr) = Joule::with(manifest.to_str().unwrap()).fails();

@@ -11,6 +11,12 @@ pub fn caller() -> Option<Principal> {
     wit::caller()
 }
 
+/// On whose behalf this invocation acts: the caller's subject in a request, the event's
+/// `actor` in a handler (the subject of the request that published it).
+pub fn actor() -> Option<String> {
+    wit::actor()
+}
+
 /// The caller's subject, or `None` for an anonymous request.
 pub fn subject() -> Option<String> {
     caller().map(|caller| caller.subject)

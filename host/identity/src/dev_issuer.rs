@@ -149,6 +149,16 @@ mod tests {
         assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o077, 0, "only the owner may read the key");
     }
 
+    #[test]
+    fn a_damaged_key_file_is_named_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEY_FILE);
+        std::fs::write(&path, "not a key").unwrap();
+        let error = DevIssuer::open(dir.path()).err().expect("a damaged key is refused").to_string();
+        assert!(error.contains(&path.display().to_string()) && error.contains("not an Ed25519 private key"), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key", "the file is not replaced");
+    }
+
     #[tokio::test]
     async fn an_expired_or_foreign_audience_token_is_refused() {
         let dir = tempfile::tempdir().unwrap();

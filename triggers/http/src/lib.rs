@@ -41,7 +41,8 @@ fn invocation_context(headers: &http::HeaderMap, caller: Option<Arc<Principal>>)
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
     let traceparent = headers.get(TRACEPARENT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    InvocationContext { correlation_id: Some(correlation_id), traceparent, caller }
+    let actor = caller.as_ref().map(|caller| caller.subject.clone());
+    InvocationContext { correlation_id: Some(correlation_id), traceparent, caller, actor }
 }
 
 /// The W3C trace context header; the component sees its invocation's own.

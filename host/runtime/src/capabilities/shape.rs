@@ -62,6 +62,9 @@ pub struct InvocationContext {
     pub traceparent: Option<String>,
     /// The verified caller of the request, for the `identity` capability.
     pub caller: Option<Arc<joule_identity::Principal>>,
+    /// On whose behalf the invocation acts: the caller's subject, or the `actor` of the
+    /// event being handled; carried into the events it publishes.
+    pub actor: Option<String>,
 }
 
 /// A capability's view of one invocation: its own state, and the unit of work, which

@@ -41,6 +41,9 @@ impl SqliteBackend {
     }
 }
 
+/// The outbox's `actor` column, added to files made before it existed.
+const OUTBOX_ACTOR: &str = include_str!("../../../../migrations/sqlite-component/0003_outbox_actor.sql");
+
 /// The platform's tables, created in every component file: the outbox and inbox, and timers.
 const PLATFORM_TABLES: [&str; 2] = [
     include_str!("../../../../migrations/sqlite-component/0001_outbox_inbox.sql"),
@@ -58,6 +61,14 @@ impl DatabaseBackend for SqliteBackend {
         let file = SqliteFile::open(&self.dir.join(format!("{component}.db"))).await?;
         for tables in PLATFORM_TABLES {
             sqlx::raw_sql(tables).execute(&file.writer).await.context("failed to create the platform's tables")?;
+        }
+        let actor_columns: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pragma_table_info('_joule_outbox') WHERE name = 'actor'")
+                .fetch_one(&file.writer)
+                .await
+                .context("failed to read the outbox's columns")?;
+        if actor_columns == 0 {
+            sqlx::raw_sql(OUTBOX_ACTOR).execute(&file.writer).await.context("failed to add the outbox's actor column")?;
         }
         self.outbox.register(component, file.clone(), options.publishes.clone());
         self.timers.register(component, file.clone());
@@ -210,10 +221,11 @@ impl Transaction for SqliteTransaction {
                 Value::Text(event.time.clone()),
                 event.correlationid.clone().map_or(Value::Null, Value::Text),
                 event.traceparent.clone().map_or(Value::Null, Value::Text),
+                event.actor.clone().map_or(Value::Null, Value::Text),
             ];
             self.execute(
-                "INSERT INTO _joule_outbox (id, type, data, time, correlation_id, traceparent)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO _joule_outbox (id, type, data, time, correlation_id, traceparent, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
                 &params,
             )
             .await?;

@@ -48,7 +48,7 @@ impl Outbox for SqliteOutbox {
                 break;
             }
             let rows = sqlx::query(
-                "SELECT seq, id, type, data, time, correlation_id, traceparent FROM _joule_outbox ORDER BY seq LIMIT $1",
+                "SELECT seq, id, type, data, time, correlation_id, traceparent, actor FROM _joule_outbox ORDER BY seq LIMIT $1",
             )
             .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
             .fetch_all(&file.readers)
@@ -69,6 +69,7 @@ impl Outbox for SqliteOutbox {
                             row.get("traceparent"),
                         );
                         envelope.time = row.get("time");
+                        envelope.actor = row.get("actor");
                         pending.push(Pending { key: OutboxKey { component: component.clone(), seq }, envelope });
                     }
                     _ => {

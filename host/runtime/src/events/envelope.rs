@@ -1,4 +1,5 @@
-//! The CloudEvents 1.0 envelope, in JSON structured mode, with Joule's two extensions.
+//! The CloudEvents 1.0 envelope, in JSON structured mode, with Joule's three extensions:
+//! `correlationid`, `traceparent` and `actor`.
 
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,10 @@ pub struct Envelope {
     pub correlationid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The subject on whose behalf the event was published: the verified caller of the
+    /// request, or the actor of the event its handler was handling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 impl Envelope {
@@ -46,6 +51,7 @@ impl Envelope {
             data,
             correlationid: correlation_id,
             traceparent,
+            actor: None,
         }
     }
 
@@ -86,7 +92,12 @@ mod tests {
         assert_eq!(json["datacontenttype"], "application/json");
         assert_eq!(json["correlationid"], "c-1");
         assert!(json.get("traceparent").is_none());
+        assert!(json.get("actor").is_none());
         assert_eq!(Envelope::parse(&event.to_bytes()).unwrap(), event);
+        let acted = Envelope { actor: Some("driver-1".into()), ..event };
+        let json: serde_json::Value = serde_json::from_slice(&acted.to_bytes()).unwrap();
+        assert_eq!(json["actor"], "driver-1");
+        assert_eq!(Envelope::parse(&acted.to_bytes()).unwrap(), acted);
     }
 
     #[test]

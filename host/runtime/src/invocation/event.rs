@@ -71,6 +71,7 @@ pub async fn deliver(
         correlation_id: envelope.correlationid.clone(),
         traceparent: envelope.traceparent.clone(),
         caller: None,
+        actor: envelope.actor.clone(),
     };
     let (event_id, event_type) = (envelope.id.clone(), envelope.event_type.clone());
     let call = Call {

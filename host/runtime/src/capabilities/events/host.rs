@@ -39,8 +39,9 @@ impl Host for View<'_, EventsState> {
             None => uuid::Uuid::now_v7().to_string(),
         };
         let correlation_id = options.correlation_id.or_else(|| events.context.correlation_id.clone());
-        let envelope =
+        let mut envelope =
             Envelope::new(id, &events.component, &event_type, data, correlation_id, events.context.traceparent.clone());
+        envelope.actor = events.context.actor.clone();
         let id = envelope.id.clone();
         Ok(match self.unit.enqueue(envelope, data_bytes).await {
             Ok(()) => Ok(id),

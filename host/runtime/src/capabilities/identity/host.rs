@@ -12,4 +12,8 @@ impl Host for View<'_, IdentityState> {
             claims: caller.claims.to_string(),
         }))
     }
+
+    async fn actor(&mut self) -> wasmtime::Result<Option<String>> {
+        Ok(self.state.actor.clone())
+    }
 }

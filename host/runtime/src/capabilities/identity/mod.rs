@@ -1,5 +1,6 @@
 //! The `identity` capability: the verified caller of the request being handled, as the HTTP
-//! trigger established it (`InvocationContext::caller`).
+//! trigger established it (`InvocationContext::caller`), and the actor on whose behalf an
+//! invocation acts.
 
 mod host;
 
@@ -16,6 +17,7 @@ pub(crate) struct Identity;
 /// The identity side of one invocation.
 pub struct IdentityState {
     caller: Option<Arc<Principal>>,
+    actor: Option<String>,
 }
 
 impl Capability for Identity {
@@ -32,7 +34,7 @@ impl Capability for Identity {
     fn component(&self, _: &Load<'_>) {}
 
     fn state((): &(), start: &Start<'_>) -> IdentityState {
-        IdentityState { caller: start.context.caller.clone() }
+        IdentityState { caller: start.context.caller.clone(), actor: start.context.actor.clone() }
     }
 
     fn add_to_linker<T: Send + 'static>(

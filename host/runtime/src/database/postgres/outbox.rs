@@ -41,13 +41,15 @@ pub(super) async fn write(connection: &mut PgConnection, events: &[Envelope]) ->
     let times: Vec<&str> = events.iter().map(|e| e.time.as_str()).collect();
     let correlation_ids: Vec<Option<&str>> = events.iter().map(|e| e.correlationid.as_deref()).collect();
     let traceparents: Vec<Option<&str>> = events.iter().map(|e| e.traceparent.as_deref()).collect();
-    sqlx::query("SELECT joule_api.publish_all($1, $2, $3::jsonb[], $4::timestamptz[], $5, $6)")
+    let actors: Vec<Option<&str>> = events.iter().map(|e| e.actor.as_deref()).collect();
+    sqlx::query("SELECT joule_api.publish_all($1, $2, $3::jsonb[], $4::timestamptz[], $5, $6, $7)")
         .bind(ids)
         .bind(types)
         .bind(data)
         .bind(times)
         .bind(correlation_ids)
         .bind(traceparents)
+        .bind(actors)
         .execute(connection)
         .await
         .map(drop)
@@ -63,7 +65,7 @@ impl Outbox for PostgresOutbox {
              WHERE seq = ANY(ARRAY(SELECT seq FROM outbox
                                    WHERE claimed_until IS NULL OR claimed_until < now()
                                    ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-             RETURNING seq, id, source, type, data, time, correlation_id, traceparent",
+             RETURNING seq, id, source, type, data, time, correlation_id, traceparent, actor",
         )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
@@ -83,6 +85,7 @@ impl Outbox for PostgresOutbox {
                     row.get("traceparent"),
                 );
                 envelope.time = time.to_rfc3339_opts(SecondsFormat::Micros, true);
+                envelope.actor = row.get("actor");
                 Pending { key: OutboxKey { component, seq: row.get("seq") }, envelope }
             })
             .collect();

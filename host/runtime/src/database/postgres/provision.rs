@@ -98,6 +98,10 @@ pub(super) async fn component(
             "GRANT EXECUTE ON FUNCTION joule_api.publish_all(TEXT[], TEXT[], JSONB[], TIMESTAMPTZ[], TEXT[], TEXT[]) \
              TO {role}"
         ),
+        format!(
+            "GRANT EXECUTE ON FUNCTION joule_api.publish_all(TEXT[], TEXT[], JSONB[], TIMESTAMPTZ[], TEXT[], TEXT[], TEXT[]) \
+             TO {role}"
+        ),
         format!("GRANT EXECUTE ON FUNCTION joule_api.record_delivery(TEXT) TO {role}"),
         format!(
             "GRANT EXECUTE ON FUNCTION joule_api.schedule_timer(TEXT, TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT) TO {role}"
