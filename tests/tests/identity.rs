@@ -220,11 +220,16 @@ async fn replicas_on_redis_share_a_rate_limit() {
 }
 
 #[tokio::test]
-async fn events_carry_the_actor_to_their_handlers() {
+async fn events_and_timers_carry_the_actor_to_their_handlers() {
     let joule = Joule::with(MANIFEST).ready().await;
     let driver = joule.token("driver-9", &["driver"]);
-    for (token, expected) in [(Some(driver.as_str()), serde_json::json!("driver-9")), (None, serde_json::Value::Null)] {
-        let mut request = client().post(joule.url("/whoami/publish"));
+    let cases = [
+        ("/whoami/publish", Some(driver.as_str()), serde_json::json!("driver-9")),
+        ("/whoami/publish", None, serde_json::Value::Null),
+        ("/whoami/later", Some(driver.as_str()), serde_json::json!("driver-9")),
+    ];
+    for (path, token, expected) in cases {
+        let mut request = client().post(joule.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -240,7 +245,7 @@ async fn events_carry_the_actor_to_their_handlers() {
             assert!(started.elapsed() < Duration::from_secs(15), "the event was not handled: {}", joule.logs());
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        assert_eq!(seen["actor"], expected, "the handler acts on behalf of whoever published");
+        assert_eq!(seen["actor"], expected, "{path}: the handler acts on behalf of whoever published or scheduled it");
     }
 }
 
@@ -253,7 +258,7 @@ async fn asking_who_is_calling_needs_the_grant() {
     let text = format!(
         "spin_manifest_version = 2\n[application]\nname = \"ungranted\"\n[[trigger.http]]\nroute = \"/...\"\n\
          component = \"whoami\"\n[component.whoami]\nsource = {whoami:?}\nkey_value_stores = [\"default\"]\n\
-         events = {{ publish = [\"whoami.called.v1\"] }}\n"
+         events = {{ publish = [\"whoami.called.v1\"] }}\ntimers = {{ events = [\"whoami.later.v1\"] }}\n"
     );
     std::fs::write(&manifest, text).unwrap();
     let (status, stderr) = Joule::with(manifest.to_str().unwrap()).fails();

@@ -53,6 +53,7 @@ fn timer(key: Option<&str>, due_at: DateTime<Utc>, data: serde_json::Value) -> N
         due_at,
         correlation_id: Some("corr-1".into()),
         traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+        actor: Some("driver-1".into()),
     }
 }
 
@@ -97,6 +98,7 @@ async fn a_timer_exists_only_once_its_unit_of_work_commits_and_a_claim_is_exclus
         );
         assert_eq!(due_timer.correlation_id, scheduled.correlation_id, "{name}");
         assert_eq!(due_timer.traceparent, scheduled.traceparent, "{name}");
+        assert_eq!(due_timer.actor.as_deref(), Some("driver-1"), "{name}");
         assert_eq!(due_timer.due_at.timestamp_micros(), due.timestamp_micros(), "{name}");
         assert_eq!(due_timer.attempts, 0, "{name}");
         assert!(subject.store.claim(10, LEASE).await.unwrap().is_empty(), "{name}: claimed once while the lease lasts");
@@ -160,6 +162,7 @@ async fn a_failed_delivery_is_retried_later_and_the_last_is_kept_as_dead() {
         assert_eq!(dead.len(), 1, "{name}");
         assert_eq!((dead[0].timer.id.as_str(), dead[0].timer.attempts, dead[0].error.as_str()), (third.id.as_str(), 3, "gave up"));
         assert_eq!(dead[0].timer.component, COMPONENT);
+        assert_eq!(dead[0].timer.actor.as_deref(), Some("driver-1"), "{name}: the dead timer keeps its actor");
     }
 }
 

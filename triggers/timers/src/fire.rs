@@ -48,6 +48,7 @@ async fn deliver(runtime: &Runtime, timer: &DueTimer) -> (Settle, tracing::Span)
         timer.traceparent.clone(),
     );
     envelope.time = timer.due_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    envelope.actor = timer.actor.clone();
     let attempt = timer.attempts + 1;
     let late = (attempt == 1).then(|| (Utc::now() - timer.due_at).to_std().unwrap_or_default());
     let (delivered, span) = invocation::deliver(&component, envelope, attempt, "timer").await;

@@ -41,8 +41,9 @@ impl SqliteBackend {
     }
 }
 
-/// The outbox's `actor` column, added to files made before it existed.
-const OUTBOX_ACTOR: &str = include_str!("../../../../migrations/sqlite-component/0003_outbox_actor.sql");
+/// Columns the platform's tables gained later, added to files made before (SQLite has no
+/// `ADD COLUMN IF NOT EXISTS`): the actor on whose behalf an event or timer was written.
+const ADDED_COLUMNS: [(&str, &str); 3] = [("_joule_outbox", "actor"), ("_joule_timers", "actor"), ("_joule_dead_timers", "actor")];
 
 /// The platform's tables, created in every component file: the outbox and inbox, and timers.
 const PLATFORM_TABLES: [&str; 2] = [
@@ -62,13 +63,19 @@ impl DatabaseBackend for SqliteBackend {
         for tables in PLATFORM_TABLES {
             sqlx::raw_sql(tables).execute(&file.writer).await.context("failed to create the platform's tables")?;
         }
-        let actor_columns: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pragma_table_info('_joule_outbox') WHERE name = 'actor'")
+        for (table, column) in ADDED_COLUMNS {
+            let found: i64 = sqlx::query_scalar("SELECT count(*) FROM pragma_table_info($1) WHERE name = $2")
+                .bind(table)
+                .bind(column)
                 .fetch_one(&file.writer)
                 .await
-                .context("failed to read the outbox's columns")?;
-        if actor_columns == 0 {
-            sqlx::raw_sql(OUTBOX_ACTOR).execute(&file.writer).await.context("failed to add the outbox's actor column")?;
+                .with_context(|| format!("failed to read the columns of {table}"))?;
+            if found == 0 {
+                sqlx::raw_sql(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))
+                    .execute(&file.writer)
+                    .await
+                    .with_context(|| format!("failed to add the column {column} to {table}"))?;
+            }
         }
         self.outbox.register(component, file.clone(), options.publishes.clone());
         self.timers.register(component, file.clone());
@@ -256,17 +263,18 @@ impl Transaction for SqliteTransaction {
             Value::Text(due_at),
             text(&timer.correlation_id),
             text(&timer.traceparent),
+            text(&timer.actor),
         ];
         let statement = if timer.key.is_some() {
-            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent, actor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (key) WHERE key IS NOT NULL DO UPDATE SET
                  id = excluded.id, event_type = excluded.event_type, data = excluded.data,
                  due_at = excluded.due_at, fire_at = excluded.fire_at, correlation_id = excluded.correlation_id,
-                 traceparent = excluded.traceparent, attempts = 0, last_error = NULL"
+                 traceparent = excluded.traceparent, actor = excluded.actor, attempts = 0, last_error = NULL"
         } else {
-            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO _joule_timers (id, key, event_type, data, due_at, fire_at, correlation_id, traceparent, actor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         };
         self.execute(statement, &params).await.map(drop)
     }

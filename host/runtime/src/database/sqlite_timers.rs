@@ -14,7 +14,7 @@ use crate::embedded::SqliteFile;
 use crate::timers::{DeadTimer, DueTimer, ScheduleRow, Settle, TimerStore, sortable};
 
 /// What a claim returns and a dead timer keeps of a timer; the component is the file's owner.
-const COLUMNS: &str = "id, key, schedule, event_type, data, due_at, correlation_id, traceparent, attempts";
+const COLUMNS: &str = "id, key, schedule, event_type, data, due_at, correlation_id, traceparent, actor, attempts";
 
 #[derive(Default)]
 pub(super) struct SqliteTimers {
@@ -58,6 +58,7 @@ fn due_timer(component: &str, row: &SqliteRow) -> anyhow::Result<DueTimer> {
         due_at: time(row, "due_at")?,
         correlation_id: row.get("correlation_id"),
         traceparent: row.get("traceparent"),
+        actor: row.get("actor"),
         attempts: u32::try_from(row.get::<i64, _>("attempts")).unwrap_or_default(),
     })
 }
@@ -149,8 +150,8 @@ impl TimerStore for SqliteTimers {
                 let mut transaction = file.writer.begin().await?;
                 sqlx::query(
                     "INSERT INTO _joule_dead_timers (id, key, schedule, event_type, data, due_at,
-                                                     correlation_id, traceparent, attempts, error, died_at)
-                     SELECT id, key, schedule, event_type, data, due_at, correlation_id, traceparent,
+                                                     correlation_id, traceparent, actor, attempts, error, died_at)
+                     SELECT id, key, schedule, event_type, data, due_at, correlation_id, traceparent, actor,
                             attempts + 1, $2, $3
                      FROM _joule_timers WHERE id = $1
                      ON CONFLICT (id) DO NOTHING",

@@ -23,6 +23,7 @@ pub struct NewTimer {
     /// Of the scheduling invocation, carried into the delivery.
     pub correlation_id: Option<String>,
     pub traceparent: Option<String>,
+    pub actor: Option<String>,
 }
 
 /// A timer that fell due, claimed for delivery.
@@ -39,6 +40,7 @@ pub struct DueTimer {
     pub due_at: DateTime<Utc>,
     pub correlation_id: Option<String>,
     pub traceparent: Option<String>,
+    pub actor: Option<String>,
     /// Deliveries that failed before this one.
     pub attempts: u32,
 }

@@ -3,10 +3,12 @@
 //!
 //! - `/whoami/operators-only` answers 403 unless the caller is an operator (joule-sdk's
 //!   `require_role`);
-//! - `POST /whoami/publish` publishes `whoami.called.v1` and answers its id; the component's
-//!   own handler records the actor the event arrived with, which `GET /whoami/actor/:id`
-//!   answers (404 until it has arrived).
+//! - `POST /whoami/publish` publishes `whoami.called.v1`, and `POST /whoami/later` schedules a
+//!   timer for `whoami.later.v1` due at once; each answers the event's id. The component's own
+//!   handler records the actor the event arrived with, which `GET /whoami/actor/:id` answers
+//!   (404 until it has arrived).
 
+use joule_sdk::bindings::joule::platform::timers;
 use joule_sdk::events::{Event, Handler, HandlerError};
 use joule_sdk::{events, identity, kv};
 use serde_json::{Value, json};
@@ -38,6 +40,13 @@ fn handle(request: Request) -> Response {
     }
     if path.ends_with("/publish") {
         return match events::publish("whoami.called.v1", &json!({})) {
+            Ok(id) => json(202, json!({ "id": id })),
+            Err(e) => json(500, json!({ "error": format!("{e:?}") })),
+        };
+    }
+    if path.ends_with("/later") {
+        // A time in the past falls due at once.
+        return match timers::schedule("2000-01-01T00:00:00Z", "whoami.later.v1", "{}", None) {
             Ok(id) => json(202, json!({ "id": id })),
             Err(e) => json(500, json!({ "error": format!("{e:?}") })),
         };

@@ -46,6 +46,7 @@ impl Host for View<'_, TimersState> {
             due_at,
             correlation_id: timers.context.correlation_id.clone(),
             traceparent: timers.context.traceparent.clone(),
+            actor: timers.context.actor.clone(),
         };
         Ok(match self.unit.schedule_timer(&timer).await {
             Ok(()) => Ok(timer.id),

@@ -106,6 +106,9 @@ pub(super) async fn component(
         format!(
             "GRANT EXECUTE ON FUNCTION joule_api.schedule_timer(TEXT, TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT) TO {role}"
         ),
+        format!(
+            "GRANT EXECUTE ON FUNCTION joule_api.schedule_timer(TEXT, TEXT, TEXT, JSONB, TIMESTAMPTZ, TEXT, TEXT, TEXT) TO {role}"
+        ),
         format!("GRANT EXECUTE ON FUNCTION joule_api.cancel_timer(TEXT) TO {role}"),
         format!("GRANT EXECUTE ON FUNCTION joule_api.reset_session() TO {role}"),
     ];

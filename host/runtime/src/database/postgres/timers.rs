@@ -18,7 +18,7 @@ use crate::timers::{DeadTimer, DueTimer, ScheduleRow, Settle, TimerStore};
 /// The channel `joule_api.schedule_timer` notifies on commit.
 const CHANNEL: &str = "joule_timers";
 
-const COLUMNS: &str = "component, id, key, schedule, event_type, data, due_at, correlation_id, traceparent, attempts";
+const COLUMNS: &str = "component, id, key, schedule, event_type, data, due_at, correlation_id, traceparent, actor, attempts";
 
 pub(super) struct PostgresTimers {
     admin: PgPool,
@@ -43,6 +43,7 @@ fn due_timer(row: &PgRow) -> DueTimer {
         due_at: row.get("due_at"),
         correlation_id: row.get("correlation_id"),
         traceparent: row.get("traceparent"),
+        actor: row.get("actor"),
         attempts: u32::try_from(row.get::<i32, _>("attempts")).unwrap_or_default(),
     }
 }
@@ -122,9 +123,9 @@ impl TimerStore for PostgresTimers {
                 let mut transaction = self.admin.begin().await?;
                 sqlx::query(
                     "INSERT INTO dead_timers (id, component, key, schedule, event_type, data, due_at,
-                                              correlation_id, traceparent, attempts, error)
+                                              correlation_id, traceparent, actor, attempts, error)
                      SELECT id, component, key, schedule, event_type, data, due_at,
-                            correlation_id, traceparent, attempts + 1, $2
+                            correlation_id, traceparent, actor, attempts + 1, $2
                      FROM timers WHERE id = $1
                      ON CONFLICT (id) DO NOTHING",
                 )

@@ -223,7 +223,7 @@ impl PgTransaction {
 }
 
 const RECORD_DELIVERY: &str = "SELECT joule_api.record_delivery($1)";
-const SCHEDULE_TIMER: &str = "SELECT joule_api.schedule_timer($1, $2, $3, $4, $5, $6, $7)";
+const SCHEDULE_TIMER: &str = "SELECT joule_api.schedule_timer($1, $2, $3, $4, $5, $6, $7, $8)";
 const CANCEL_TIMER: &str = "SELECT joule_api.cancel_timer($1)";
 
 /// `text` as an SQL string literal, for a session with `standard_conforming_strings` on.
@@ -300,6 +300,7 @@ impl Transaction for PgTransaction {
             Value::Timestamp(sortable(timer.due_at)),
             text(&timer.correlation_id),
             text(&timer.traceparent),
+            text(&timer.actor),
         ];
         self.run_in_transaction(SCHEDULE_TIMER, &params, true).await.map(drop)
     }
