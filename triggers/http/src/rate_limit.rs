@@ -12,6 +12,8 @@ use std::time::Duration;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use joule_identity::Principal;
 use joule_runtime::manifest::{Manifest, RateLimitConfig, RateLimitKey};
+
+use crate::router::full_route;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// How long a check may wait on Redis before the request goes through unchecked.
@@ -119,11 +121,6 @@ fn quota(config: &RateLimitConfig) -> Quota {
     let period = Duration::from_secs_f64(1.0 / config.per_second).max(Duration::from_nanos(1));
     let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(period).expect("a positive period").allow_burst(burst)
-}
-
-/// The route as the router names it: with the application's base path.
-pub fn full_route(manifest: &Manifest, route: &str) -> String {
-    format!("{}{route}", manifest.application.http_base.trim_end_matches('/'))
 }
 
 #[cfg(test)]

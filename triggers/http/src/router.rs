@@ -42,6 +42,11 @@ pub struct Match<'a> {
     pub path_info: String,
 }
 
+/// A route as the router names it, with the application's base path: the key of its rate limit too.
+pub fn full_route(manifest: &Manifest, route: &str) -> String {
+    format!("{}{route}", manifest.application.http_base.trim_end_matches('/'))
+}
+
 #[derive(Debug, Default)]
 pub struct Router {
     routes: Vec<Route>,
@@ -51,12 +56,11 @@ impl Router {
     /// Builds the router from the manifest's `[[trigger.http]]` entries.
     pub fn new(manifest: &Manifest) -> Result<Self, ManifestError> {
         let base_path = &manifest.application.http_base;
-        let base = base_path.trim_end_matches('/');
         let mut routes: Vec<Route> = Vec::new();
         for trigger in &manifest.http_triggers {
             let Some(raw) = &trigger.route else { continue };
             let error = |message: String| manifest.error(message).at_key(trigger.key("route"));
-            let full = format!("{base}{raw}");
+            let full = full_route(manifest, raw);
             let (segments, wildcard) = parse(&full).map_err(error)?;
             if let Some(twin) = routes.iter().find(|r| r.segments == segments && r.wildcard == wildcard) {
                 return Err(error(format!(
