@@ -60,12 +60,13 @@ impl Host {
     }
 
     /// A token of the host's development issuer (`joule token`).
-    pub fn token(&self, joule: &Path, subject: &str) -> anyhow::Result<String> {
-        let output = Command::new(joule)
-            .args(["token", "--subject", subject, "--state-dir"])
-            .arg(self.state.path())
-            .env_remove("JOULE_OIDC_ISSUER")
-            .output()?;
+    pub fn token(&self, joule: &Path, subject: &str, roles: &[&str]) -> anyhow::Result<String> {
+        let mut command = Command::new(joule);
+        command.args(["token", "--subject", subject, "--state-dir"]).arg(self.state.path()).env_remove("JOULE_OIDC_ISSUER");
+        for role in roles {
+            command.args(["--role", role]);
+        }
+        let output = command.output()?;
         anyhow::ensure!(output.status.success(), "joule token failed: {}", String::from_utf8_lossy(&output.stderr));
         Ok(String::from_utf8(output.stdout)?.trim().to_string())
     }
@@ -90,6 +91,12 @@ impl Host {
     pub fn request(&self, method: &str, path: &str, json: Option<&serde_json::Value>) -> anyhow::Result<(u16, String)> {
         let body = json.map(|j| j.to_string()).unwrap_or_default();
         send(&self.address, method, path, "content-type: application/json\r\n", body.as_bytes())
+    }
+
+    /// The same, as the caller whose bearer token is `token`.
+    pub fn request_as(&self, token: &str, method: &str, path: &str, json: &serde_json::Value) -> anyhow::Result<(u16, String)> {
+        let headers = format!("content-type: application/json\r\nauthorization: Bearer {token}\r\n");
+        send(&self.address, method, path, &headers, json.to_string().as_bytes())
     }
 
     /// A request to the admin listener, with the token.

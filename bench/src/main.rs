@@ -153,14 +153,14 @@ impl Bench {
         std::thread::sleep(std::time::Duration::from_secs(2));
         let resident = host.resident_kib()? as f64 / 1024.0;
         self.row("idle resident memory, EV platform (all components loaded, embedded)", format!("{resident:.1} MiB"));
-        let url = station_url(&host)?;
+        let url = station_url(&host, &self.joule)?;
         // The route is auth = "optional": the same request without and with a token to verify,
         // taking turns so that drift over the run weighs on both alike.
-        let bearer = format!("Authorization: Bearer {}", host.token(&self.joule, "bench-driver")?);
+        let bearer = format!("Authorization: Bearer {}", host.token(&self.joule, "bench-driver", &["driver"])?);
         let (mut anonymous, mut verified) = (Vec::new(), Vec::new());
         for _ in 0..2 {
             anonymous.push(wrk::measure(&url, self.duration)?);
-            verified.push(wrk::measure_with_header(&url, self.duration, &bearer)?);
+            verified.push(wrk::measure_script(&url, self.duration, None, Some(&bearer), &[])?);
         }
         let mean = |loads: &[wrk::Load]| loads.iter().map(|l| l.requests_per_second).sum::<f64>() / loads.len() as f64;
         self.row("GET /api/v1/stations/{id}, SQLite", anonymous[1].summary());
@@ -170,7 +170,7 @@ impl Bench {
         let (first, again) = identity::verification_cost()?;
         self.row("verifying a token in process, EdDSA: first sight / seen before", format!("{first:.1} µs / {again:.2} µs"));
         let quote = self.root.join("bench/wrk/quote.lua");
-        let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), self.duration, Some(&quote), &[])?;
+        let load = wrk::measure_script(&host.url("/api/v1/pricing/quote"), self.duration, Some(&quote), None, &[])?;
         let summary = format!("{:.0} quotes/s (p99 {})", load.requests_per_second, load.p99);
         self.row("POST /api/v1/pricing/quote, ocpi rule, worked example", summary);
         Ok(())
@@ -180,14 +180,16 @@ impl Bench {
         let platform = self.manifest("spin.toml")?;
         let database = FreshDatabase::create()?;
         let host = Host::start(&self.joule, &platform, &[("DATABASE_URL", database.url.clone())])?;
-        let url = station_url(&host)?;
+        let url = station_url(&host, &self.joule)?;
         self.row("GET /api/v1/stations/{id}, Postgres", wrk::measure(&url, self.duration)?.summary());
         let station = url.rsplit('/').next().context("a station URL")?.to_string();
         let reserve = self.root.join("bench/wrk/reserve.lua");
         // The reservations component learns of the station from its event.
         std::thread::sleep(std::time::Duration::from_secs(2));
         let reservations = host.url("/api/v1/reservations");
-        let load = wrk::measure_script(&reservations, self.duration, Some(&reserve), &[&station, "20"])?;
+        // An operator, who may book for each of the script's drivers.
+        let operator = format!("Authorization: Bearer {}", host.token(&self.joule, "bench-operator", &["operator"])?);
+        let load = wrk::measure_script(&reservations, self.duration, Some(&reserve), Some(&operator), &[&station, "20"])?;
         self.row("POST /api/v1/reservations, Postgres, 20 connectors", load.summary());
         Ok(())
     }
@@ -341,14 +343,15 @@ fn native_hello(target: &Path, duration: &str) -> anyhow::Result<wrk::Load> {
     load
 }
 
-/// Creates a station to read, and returns its URL.
-fn station_url(host: &Host) -> anyhow::Result<String> {
+/// Creates a station to read, as an operator, and returns its URL.
+fn station_url(host: &Host, joule: &Path) -> anyhow::Result<String> {
     let station = serde_json::json!({
         "name": "Benchmark Hub", "location": { "lat": 52.37, "lng": 4.89 }, "timeZone": "Europe/Amsterdam",
         "connectors": (1..=20).map(|n| serde_json::json!({ "connectorId": n.to_string(), "type": "CCS2", "maxPowerKw": 150 }))
             .collect::<Vec<_>>()
     });
-    let (status, body) = host.request("POST", "/api/v1/stations", Some(&station))?;
+    let operator = host.token(joule, "bench-operator", &["operator"])?;
+    let (status, body) = host.request_as(&operator, "POST", "/api/v1/stations", &station)?;
     if status != 201 {
         bail!("creating the station failed ({status}): {body}");
     }

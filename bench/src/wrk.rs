@@ -19,20 +19,15 @@ impl Load {
 
 /// GETs `url`: warms up for 2 seconds, then measures for `duration`.
 pub fn measure(url: &str, duration: &str) -> anyhow::Result<Load> {
-    measure_script(url, duration, None, &[])
+    measure_script(url, duration, None, None, &[])
 }
 
 /// The same, with requests made by a wrk Lua script given `args` and then the run's number
-/// (0 warming up, 1 measuring), so a script can keep the two runs' writes apart.
-pub fn measure_script(url: &str, duration: &str, script: Option<&Path>, args: &[&str]) -> anyhow::Result<Load> {
-    run(url, "2s", script, None, &[args, &["0"]].concat())?;
-    run(url, duration, script, None, &[args, &["1"]].concat())
-}
-
-/// GETs `url` with one more request header, such as `Authorization: Bearer ...`.
-pub fn measure_with_header(url: &str, duration: &str, header: &str) -> anyhow::Result<Load> {
-    run(url, "2s", None, Some(header), &[])?;
-    run(url, duration, None, Some(header), &[])
+/// (0 warming up, 1 measuring), so a script can keep the two runs' writes apart, and with one
+/// more request header (`Authorization: Bearer ...`) on each.
+pub fn measure_script(url: &str, duration: &str, script: Option<&Path>, header: Option<&str>, args: &[&str]) -> anyhow::Result<Load> {
+    run(url, "2s", script, header, &[args, &["0"]].concat())?;
+    run(url, duration, script, header, &[args, &["1"]].concat())
 }
 
 fn run(url: &str, duration: &str, script: Option<&Path>, header: Option<&str>, args: &[&str]) -> anyhow::Result<Load> {

@@ -1,7 +1,8 @@
 -- POST /api/v1/reservations, each request a slot of its own: 30 minutes on one of the
 -- station's connectors, every connector in turn, in a window per thread. Prints any status
 -- but 201. Arguments: the station id, how many connectors it has, and the run's number
--- (the warm-up is 0, the measurement 1).
+-- (the warm-up is 0, the measurement 1). Headers given with -H (the operator's bearer
+-- token) go on every request.
 local counter = 0
 local threads = 0
 local unexpected = 0
@@ -18,6 +19,11 @@ function init(args)
   -- its own from tomorrow, 960 slots per connector.
   local block = tonumber(args[3]) * 2 + thread_index
   base = os.time() + 86400 + block * 20 * 86400
+  -- Headers given to wrk.format replace wrk's own, so carry those over.
+  headers = { ["content-type"] = "application/json" }
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
 end
 
 function request()
@@ -27,7 +33,7 @@ function request()
     '{"stationId":"%s","connectorId":"%d","driverId":"bench-%d","startsAt":"%s","endsAt":"%s"}',
     station, counter % connectors + 1, counter,
     os.date("!%Y-%m-%dT%H:%M:%SZ", slot), os.date("!%Y-%m-%dT%H:%M:%SZ", slot + 1800))
-  return wrk.format("POST", nil, { ["content-type"] = "application/json" }, body)
+  return wrk.format("POST", nil, headers, body)
 end
 
 function response(status, headers, body)

@@ -1,12 +1,13 @@
 //! The EV platform's fixtures: DOMAIN.md's worked-example tariff, a station that uses it,
-//! and times on a coming Monday in the station's zone.
+//! and times on a coming Monday in the station's zone. The helpers act as the operator
+//! ([`Joule::operator`]), who may do anything; the `_as` forms take the client to act as.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike as _, NaiveTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use crate::{Joule, client, read, send_json};
+use crate::{Joule, read, send_json};
 
 /// The stations' zone: a fixed UTC+9, so local times need no daylight-saving rules here,
 /// while the pricing rule still has to convert to local time to get the windows right.
@@ -71,14 +72,14 @@ impl Monday {
 
 /// Creates the worked-example tariff; returns its id.
 pub async fn create_tariff(joule: &Joule) -> String {
-    let (status, tariff) = send_json(client().post(joule.url("/api/v1/tariffs")), &worked_example_tariff()).await;
+    let (status, tariff) = send_json(joule.operator().post(joule.url("/api/v1/tariffs")), &worked_example_tariff()).await;
     assert_eq!(status, 201, "{tariff}");
     tariff["id"].as_str().expect("tariff id").to_string()
 }
 
 /// Creates a station on `tariff_id`; returns its id.
 pub async fn create_station(joule: &Joule, tariff_id: &str) -> String {
-    let (status, station) = send_json(client().post(joule.url("/api/v1/stations")), &station(tariff_id)).await;
+    let (status, station) = send_json(joule.operator().post(joule.url("/api/v1/stations")), &station(tariff_id)).await;
     assert_eq!(status, 201, "{station}");
     station["id"].as_str().expect("station id").to_string()
 }
@@ -90,9 +91,14 @@ pub fn booking(station: &str, connector: &str, driver: &str, starts_at: &str, en
 /// Books, once the reservations component has heard of the station (its copy is kept
 /// from `station.created.v1`, so a booking right after creating one may name no station yet).
 pub async fn book(joule: &Joule, booking: &Value) -> (u16, Value) {
+    book_as(&joule.operator(), joule, booking).await
+}
+
+/// [`book`], as whoever `http` acts for.
+pub async fn book_as(http: &reqwest::Client, joule: &Joule, booking: &Value) -> (u16, Value) {
     let started = Instant::now();
     loop {
-        let answer = send_json(client().post(joule.url("/api/v1/reservations")), booking).await;
+        let answer = send_json(http.post(joule.url("/api/v1/reservations")), booking).await;
         let station_unknown = answer.0 == 422 && answer.1["error"]["details"]["stationId"].is_string();
         if !station_unknown || started.elapsed() > Duration::from_secs(60) {
             return answer;
@@ -103,14 +109,19 @@ pub async fn book(joule: &Joule, booking: &Value) -> (u16, Value) {
 
 /// GETs `path` and returns the status and body.
 pub async fn get(joule: &Joule, path: &str) -> (u16, Value) {
-    read(client().get(joule.url(path)).send().await.expect("GET")).await
+    get_as(&joule.operator(), joule, path).await
+}
+
+/// [`get`], as whoever `http` acts for.
+pub async fn get_as(http: &reqwest::Client, joule: &Joule, path: &str) -> (u16, Value) {
+    read(http.get(joule.url(path)).send().await.expect("GET")).await
 }
 
 /// Stops a session at `stopped_at` with `meter_stop_wh`, and waits for billing's invoice.
 pub async fn stop_and_invoice(joule: &Joule, session_id: &str, meter_stop_wh: u64, stopped_at: &str) -> Value {
     let stop = serde_json::json!({ "meterStopWh": meter_stop_wh, "stoppedAt": stopped_at });
     let url = joule.url(&format!("/api/v1/sessions/{session_id}/stop"));
-    let (status, stopped) = crate::send_json(crate::client().post(url), &stop).await;
+    let (status, stopped) = crate::send_json(joule.operator().post(url), &stop).await;
     assert_eq!(status, 200, "stopping the session: {stopped}");
     let by_session = format!("/api/v1/invoices?sessionId={session_id}");
     crate::eventually("the invoice", || async { get(joule, &by_session).await.1["items"].as_array().is_some_and(|i| !i.is_empty()) })

@@ -178,6 +178,7 @@ impl<'a> Start<'a> {
             base: String::new(),
             admin_base: String::new(),
             log_path,
+            operator: OnceLock::new(),
             _temp: temp,
             _state: own_state,
         };
@@ -217,6 +218,8 @@ pub struct Joule {
     base: String,
     admin_base: String,
     log_path: PathBuf,
+    /// A client acting as [`OPERATOR`], made on first use.
+    operator: OnceLock<reqwest::Client>,
     _temp: tempfile::TempDir,
     /// Declared last so the process is killed before its state is removed.
     _state: Option<State>,
@@ -247,6 +250,16 @@ impl Joule {
         let output = self.token_command(subject, roles).output().expect("run joule token");
         assert!(output.status.success(), "joule token failed: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).expect("a token").trim().to_string()
+    }
+
+    /// A client acting as the operator [`OPERATOR`], who may do anything in the EV API.
+    pub fn operator(&self) -> reqwest::Client {
+        self.operator.get_or_init(|| client_with_token(&self.token(OPERATOR, &["operator"]))).clone()
+    }
+
+    /// A client acting as the driver `subject`.
+    pub fn driver(&self, subject: &str) -> reqwest::Client {
+        client_with_token(&self.token(subject, &["driver"]))
     }
 
     /// `joule token` for this host's manifest and state, to run as a test needs.
@@ -340,9 +353,20 @@ impl Drop for Joule {
     }
 }
 
+/// The subject of [`Joule::operator`]'s token.
+pub const OPERATOR: &str = "operator-1";
+
 /// An HTTP client for tests.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client")
+}
+
+/// An HTTP client for tests that sends `token` as its bearer token.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a token is header text");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).default_headers(headers).build().expect("client")
 }
 
 /// Sends JSON and returns the status and the parsed body (`Null` when the body is not JSON).

@@ -21,10 +21,10 @@ async fn two_replicas_starting_at_once_share_one_database() {
     );
     let station = json!({ "name": "Shared", "location": { "lat": 1, "lng": 2 }, "timeZone": "UTC",
                           "connectors": [{ "connectorId": "1", "type": "CCS2", "maxPowerKw": 50 }] });
-    let (status, created) = send_json(client().post(first.url("/api/v1/stations")), &station).await;
+    let (status, created) = send_json(first.operator().post(first.url("/api/v1/stations")), &station).await;
     assert_eq!(status, 201);
     let url = second.url(&format!("/api/v1/stations/{}", created["id"].as_str().unwrap()));
-    let (status, fetched) = read(client().get(url).send().await.unwrap()).await;
+    let (status, fetched) = read(second.operator().get(url).send().await.unwrap()).await;
     assert_eq!((status, fetched), (200, created), "the second replica sees what the first stored");
 }
 

@@ -1,6 +1,6 @@
 //! Bad input gets a clear 4xx with a JSON body naming the problem, and nothing stored is lost.
 
-use joule_tests::{Joule, client, read, send_json};
+use joule_tests::{Joule, read, send_json};
 use serde_json::{Value, json};
 
 fn valid_station() -> Value {
@@ -21,7 +21,7 @@ fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
 #[tokio::test]
 async fn every_kind_of_bad_input_gets_its_error_and_nothing_is_lost() {
     let joule = Joule::platform().await;
-    let http = client();
+    let http = joule.operator();
     let stations = joule.url("/api/v1/stations");
     let (status, stored) = send_json(http.post(&stations), &valid_station()).await;
     assert_eq!(status, 201);

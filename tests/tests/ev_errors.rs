@@ -2,7 +2,7 @@
 //! and leaves what was stored as it was.
 
 use joule_tests::ev::{self, Monday, book, booking, get};
-use joule_tests::{Joule, client, read};
+use joule_tests::{Joule, read};
 use serde_json::{Value, json};
 
 const MISSING: &str = "01a201af-0000-7000-8000-000000000000";
@@ -33,7 +33,7 @@ fn malformed(method: &'static str, path: impl Into<String>) -> [Case; 2] {
 
 async fn check(joule: &Joule, case: &Case) {
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
-    let mut request = client().request(method, joule.url(&case.path));
+    let mut request = joule.operator().request(method, joule.url(&case.path));
     if !case.body.is_empty() {
         request = request.header("content-type", case.content_type).body(case.body.clone());
     }
@@ -58,7 +58,7 @@ async fn bad_input_to_every_ev_endpoint_gets_the_contract_errors() {
     let reservation = reservation["id"].as_str().unwrap().to_string();
     let start = json!({ "stationId": station, "connectorId": "2", "driverId": "driver-e", "meterStartWh": 100,
                         "startedAt": monday.text("11:00") });
-    let (status, session) = joule_tests::send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
+    let (status, session) = joule_tests::send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start).await;
     assert_eq!(status, 201, "{session}");
     let session = session["id"].as_str().unwrap().to_string();
     let sessions = format!("/api/v1/sessions/{session}");
@@ -111,7 +111,7 @@ async fn bad_input_to_every_ev_endpoint_gets_the_contract_errors() {
             &["session"],
         ),
         // reservations
-        case("POST", "/api/v1/reservations", json!({}), 422, "validation_failed", &["stationId", "connectorId", "driverId", "startsAt", "endsAt"]),
+        case("POST", "/api/v1/reservations", json!({}), 422, "validation_failed", &["stationId", "connectorId", "startsAt", "endsAt"]),
         case(
             "POST",
             "/api/v1/reservations",
@@ -126,10 +126,9 @@ async fn bad_input_to_every_ev_endpoint_gets_the_contract_errors() {
         case("POST", "/api/v1/reservations", booking(&station, "1", "d", &monday.text("09:30"), &monday.text("10:30")), 409, "reservation_conflict", &[]),
         case("GET", format!("/api/v1/reservations/{MISSING}"), Value::Null, 404, "not_found", &[]),
         case("DELETE", format!("/api/v1/reservations/{MISSING}"), Value::Null, 404, "not_found", &[]),
-        case("GET", "/api/v1/reservations", Value::Null, 422, "validation_failed", &["driverId"]),
         case("GET", "/api/v1/reservations?driverId=d&limit=0&cursor=zzz", Value::Null, 422, "validation_failed", &["limit", "cursor"]),
         // sessions
-        case("POST", "/api/v1/sessions", json!({ "meterStartWh": -1 }), 422, "validation_failed", &["stationId", "connectorId", "driverId", "meterStartWh"]),
+        case("POST", "/api/v1/sessions", json!({ "meterStartWh": -1 }), 422, "validation_failed", &["stationId", "connectorId", "meterStartWh"]),
         case("POST", "/api/v1/sessions", start.clone(), 409, "connector_busy", &[]),
         case(
             "POST",
@@ -163,12 +162,10 @@ async fn bad_input_to_every_ev_endpoint_gets_the_contract_errors() {
         case("POST", format!("/api/v1/sessions/{MISSING}/stop"), json!({ "meterStopWh": 10 }), 404, "not_found", &[]),
         // invoices
         case("GET", format!("/api/v1/invoices/{MISSING}"), Value::Null, 404, "not_found", &[]),
-        case("GET", "/api/v1/invoices", Value::Null, 422, "validation_failed", &["sessionId"]),
         case("GET", format!("/api/v1/invoices?sessionId={session}&driverId=d"), Value::Null, 422, "validation_failed", &["sessionId"]),
         case("POST", format!("/api/v1/invoices/{MISSING}/pay"), json!({}), 404, "not_found", &[]),
         case("POST", format!("/api/v1/invoices/{MISSING}/pay"), json!({ "simulate": "maybe" }), 422, "validation_failed", &["simulate"]),
         // notifications
-        case("GET", "/api/v1/notifications", Value::Null, 422, "validation_failed", &["recipient"]),
         case("GET", "/api/v1/notifications?recipient=d&limit=1000", Value::Null, 422, "validation_failed", &["limit"]),
         // unknown paths and methods under the components' routes
         case("GET", "/api/v1/sessions", Value::Null, 405, "method_not_allowed", &[]),

@@ -1,8 +1,9 @@
 //! The whole charging flow through the EV platform's own spin.toml, on whichever backends
-//! the suite runs against: tariff and station, reservations, a session against one,
-//! the invoice priced as DOMAIN.md's worked example, payment, and the driver's notifications.
+//! the suite runs against: an operator's tariff and station, a driver's reservations, a
+//! session against one, the invoice priced as DOMAIN.md's worked example, payment, and the
+//! driver's notifications, each with the driver's own token.
 
-use joule_tests::ev::{self, Monday, book, booking, get};
+use joule_tests::ev::{self, Monday, book_as, booking, get_as};
 use joule_tests::{Joule, client, eventually, send_json};
 use serde_json::{Value, json};
 
@@ -22,7 +23,8 @@ fn amount(line: &Value, key: &str) -> rust_decimal::Decimal {
 #[tokio::test]
 async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications() {
     let joule = Joule::platform().await;
-    let http = client();
+    let http = joule.driver(DRIVER);
+    let bob = joule.driver("driver-bob");
     let monday = Monday::coming();
 
     // 1. A tariff (the worked example) and a station that uses it.
@@ -30,15 +32,15 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
     let station = ev::create_station(&joule, &tariff).await;
 
     // 2. A booking; an overlapping one is refused; one that ends where it starts is not.
-    let (status, reservation) = book(&joule, &booking(&station, "1", DRIVER, &monday.text("16:00"), &monday.text("17:00"))).await;
+    let (status, reservation) = book_as(&http, &joule, &booking(&station, "1", DRIVER, &monday.text("16:00"), &monday.text("17:00"))).await;
     assert_eq!(status, 201, "{reservation}");
     assert_eq!(reservation["status"], "confirmed");
     let reservation_id = reservation["id"].as_str().unwrap().to_string();
-    let (status, clash) = book(&joule, &booking(&station, "1", "driver-bob", &monday.text("15:30"), &monday.text("16:15"))).await;
+    let (status, clash) = book_as(&bob, &joule, &booking(&station, "1", "driver-bob", &monday.text("15:30"), &monday.text("16:15"))).await;
     assert_eq!(status, 409, "{clash}");
     assert_eq!(clash["error"]["code"], "reservation_conflict");
     assert_eq!(clash["error"]["details"]["conflictingReservationId"], reservation_id.as_str());
-    let (status, before) = book(&joule, &booking(&station, "1", "driver-bob", &monday.text("15:00"), &monday.text("16:00"))).await;
+    let (status, before) = book_as(&bob, &joule, &booking(&station, "1", "driver-bob", &monday.text("15:00"), &monday.text("16:00"))).await;
     assert_eq!(status, 201, "back to back is no overlap: {before}");
 
     // 3. A session against the reservation, two meter readings' worth of periods, and the stop.
@@ -49,7 +51,7 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
     assert_eq!(session["status"], "active");
     assert_eq!(session["tariffId"], tariff.as_str());
     let session_id = session["id"].as_str().unwrap().to_string();
-    let (_, fulfilled) = get(&joule, &format!("/api/v1/reservations/{reservation_id}")).await;
+    let (_, fulfilled) = get_as(&http, &joule, &format!("/api/v1/reservations/{reservation_id}")).await;
     assert_eq!(fulfilled["status"], "fulfilled");
     assert_eq!(fulfilled["sessionId"], session_id.as_str());
 
@@ -64,9 +66,9 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
 
     // 4. Billing prices the completed session's event into an invoice.
     let by_session = format!("/api/v1/invoices?sessionId={session_id}");
-    eventually("the session's invoice", || async { get(&joule, &by_session).await.1["items"].as_array().is_some_and(|i| !i.is_empty()) })
+    eventually("the session's invoice", || async { get_as(&http, &joule, &by_session).await.1["items"].as_array().is_some_and(|i| !i.is_empty()) })
         .await;
-    let invoice = get(&joule, &by_session).await.1["items"][0].clone();
+    let invoice = get_as(&http, &joule, &by_session).await.1["items"][0].clone();
     assert_eq!((invoice["driverId"].as_str(), invoice["status"].as_str()), (Some(DRIVER), Some("open")), "{invoice}");
     assert_eq!(invoice["currency"], "EUR");
     assert_eq!(invoice["lines"].as_array().unwrap().len(), 3, "{invoice}");
@@ -82,9 +84,9 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
     assert_eq!((invoice["totalExclVat"].as_str(), invoice["totalInclVat"].as_str()), (Some("6.57"), Some("7.88")));
     assert_eq!(line(&invoice, "PARKING_TIME")["volume"], "0.4167", "22 minutes rounded up to 25");
     let invoice_id = invoice["id"].as_str().unwrap().to_string();
-    let (status, fetched) = get(&joule, &format!("/api/v1/invoices/{invoice_id}")).await;
+    let (status, fetched) = get_as(&http, &joule, &format!("/api/v1/invoices/{invoice_id}")).await;
     assert_eq!((status, &fetched), (200, &invoice));
-    let (_, by_driver) = get(&joule, &format!("/api/v1/invoices?driverId={DRIVER}")).await;
+    let (_, by_driver) = get_as(&http, &joule, &format!("/api/v1/invoices?driverId={DRIVER}")).await;
     assert_eq!(by_driver["items"], json!([invoice]));
 
     // 5. Payment, and it cannot be paid twice.
@@ -108,11 +110,11 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
         body["items"].as_array().unwrap().iter().map(|n| n["eventType"].as_str().unwrap().to_string()).collect()
     };
     eventually("the driver's five notifications", || async {
-        let seen = types(&get(&joule, &inbox).await.1);
+        let seen = types(&get_as(&http, &joule, &inbox).await.1);
         wanted.iter().all(|w| seen.iter().any(|s| s == w))
     })
     .await;
-    let (_, notifications) = get(&joule, &inbox).await;
+    let (_, notifications) = get_as(&http, &joule, &inbox).await;
     let mut seen = types(&notifications);
     seen.sort();
     let mut expected: Vec<String> = wanted.iter().map(|w| w.to_string()).collect();
@@ -126,7 +128,7 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
     let invoice_message = notifications["items"].as_array().unwrap().iter().find(|n| n["eventType"] == "invoice.created.v1").unwrap();
     assert!(invoice_message["body"].as_str().unwrap().contains("7.88"), "{invoice_message}");
     eventually("the other driver's booking notification", || async {
-        types(&get(&joule, "/api/v1/notifications?recipient=driver-bob").await.1) == ["reservation.created.v1"]
+        types(&get_as(&bob, &joule, "/api/v1/notifications").await.1) == ["reservation.created.v1"]
     })
     .await;
 }
@@ -134,12 +136,12 @@ async fn a_reservation_becomes_a_session_an_invoice_a_payment_and_notifications(
 #[tokio::test]
 async fn a_failed_payment_leaves_the_invoice_open_and_tells_the_driver() {
     let joule = Joule::platform().await;
-    let http = client();
+    let http = joule.operator();
     let monday = Monday::coming();
     let tariff = ev::create_tariff(&joule).await;
     let station = ev::create_station(&joule, &tariff).await;
     // Sessions wait for the station's copy just as bookings do.
-    let (status, _) = book(&joule, &booking(&station, "2", "driver-cy", &monday.text("08:00"), &monday.text("09:00"))).await;
+    let (status, _) = book_as(&http, &joule, &booking(&station, "2", "driver-cy", &monday.text("08:00"), &monday.text("09:00"))).await;
     assert_eq!(status, 201);
     let start = json!({ "stationId": station, "connectorId": "1", "driverId": "driver-cy", "meterStartWh": 0,
                         "startedAt": monday.text("10:00") });
@@ -152,10 +154,10 @@ async fn a_failed_payment_leaves_the_invoice_open_and_tells_the_driver() {
     let pay = joule.url(&format!("/api/v1/invoices/{}/pay", invoice["id"].as_str().unwrap()));
     let (status, failed) = send_json(http.post(&pay), &json!({ "simulate": "fail" })).await;
     assert_eq!((status, failed["error"]["code"].as_str()), (402, Some("payment_failed")), "{failed}");
-    let (_, still) = get(&joule, &format!("/api/v1/invoices/{}", invoice["id"].as_str().unwrap())).await;
+    let (_, still) = get_as(&http, &joule, &format!("/api/v1/invoices/{}", invoice["id"].as_str().unwrap())).await;
     assert_eq!(still["status"], "open");
     eventually("the failed payment's notification", || async {
-        let (_, inbox) = get(&joule, "/api/v1/notifications?recipient=driver-cy").await;
+        let (_, inbox) = get_as(&http, &joule, "/api/v1/notifications?recipient=driver-cy").await;
         inbox["items"].as_array().unwrap().iter().any(|n| n["eventType"] == "payment.failed.v1")
     })
     .await;
@@ -188,7 +190,7 @@ async fn a_developers_own_pricing_rule_prices_quotes_and_tariffs_that_name_it() 
     assert_eq!(status, 200, "{off_peak}");
     assert_eq!(amount(&off_peak, "totalExclVat"), "2.50".parse().unwrap());
 
-    let (status, stored) = send_json(client().post(joule.url("/api/v1/tariffs")), &tariff).await;
+    let (status, stored) = send_json(joule.operator().post(joule.url("/api/v1/tariffs")), &tariff).await;
     assert_eq!(status, 201, "{stored}");
     let (status, by_id) = quote(json!({ "tariffId": stored["id"], "session": session("17:30", "18:30") })).await;
     assert_eq!((status, &by_id), (200, &peak));

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use joule_tests::ev::{self, Monday, book, booking, get};
-use joule_tests::{Joule, client, eventually, read, send_json};
+use joule_tests::{Joule, eventually, read, send_json};
 
 /// Books the same slot `count` times at once; returns the statuses.
 async fn simultaneous(joule: &Joule, station: &str, count: usize, monday: &Monday) -> Vec<u16> {
     let requests: Vec<_> = (0..count)
         .map(|i| {
             let body = booking(station, "1", &format!("driver-{i}"), &monday.text("12:00"), &monday.text("13:00"));
-            let request = client().post(joule.url("/api/v1/reservations")).json(&body);
+            let request = joule.operator().post(joule.url("/api/v1/reservations")).json(&body);
             tokio::spawn(async move { request.send().await.expect("POST /reservations").status().as_u16() })
         })
         .collect();
@@ -54,14 +54,14 @@ async fn a_cancelled_reservation_frees_its_slot_and_cannot_be_cancelled_twice() 
     assert_eq!(status, 201, "{reservation}");
     let path = format!("/api/v1/reservations/{}", reservation["id"].as_str().unwrap());
 
-    let (status, cancelled) = read(client().delete(joule.url(&path)).send().await.unwrap()).await;
+    let (status, cancelled) = read(joule.operator().delete(joule.url(&path)).send().await.unwrap()).await;
     assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
-    let (status, again) = read(client().delete(joule.url(&path)).send().await.unwrap()).await;
+    let (status, again) = read(joule.operator().delete(joule.url(&path)).send().await.unwrap()).await;
     assert_eq!((status, again["error"]["code"].as_str()), (409, Some("reservation_not_active")), "{again}");
     let (_, fetched) = get(&joule, &path).await;
     assert_eq!(fetched["status"], "cancelled");
 
-    let (status, rebooked) = send_json(client().post(joule.url("/api/v1/reservations")), &slot).await;
+    let (status, rebooked) = send_json(joule.operator().post(joule.url("/api/v1/reservations")), &slot).await;
     assert_eq!(status, 201, "the cancelled booking no longer holds the slot: {rebooked}");
     let (_, mine) = get(&joule, "/api/v1/reservations?driverId=driver-a").await;
     let statuses: Vec<_> = mine["items"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
@@ -108,7 +108,7 @@ async fn a_reservation_without_a_session_expires_on_time_with_no_request_in_betw
     // A session can no longer start against it.
     let start = serde_json::json!({ "stationId": station, "connectorId": "1", "driverId": "driver-late",
                                     "reservationId": reservation["id"], "meterStartWh": 0 });
-    let (status, refused) = send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
+    let (status, refused) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("reservation_not_active")), "{refused}");
 }
 
@@ -119,12 +119,12 @@ async fn a_cancelled_or_fulfilled_reservation_never_expires() {
     let station = ev::create_station(&joule, &tariff).await;
     let cancelled = book_ending_soon(&joule, &station, "1", "driver-cancels", 2).await;
     let path = format!("/api/v1/reservations/{}", cancelled["id"].as_str().unwrap());
-    let (status, _) = read(client().delete(joule.url(&path)).send().await.unwrap()).await;
+    let (status, _) = read(joule.operator().delete(joule.url(&path)).send().await.unwrap()).await;
     assert_eq!(status, 200);
     let fulfilled = book_ending_soon(&joule, &station, "2", "driver-charges", 2).await;
     let start = serde_json::json!({ "stationId": station, "connectorId": "2", "driverId": "driver-charges",
                                     "reservationId": fulfilled["id"], "meterStartWh": 0 });
-    let (status, session) = send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
+    let (status, session) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start).await;
     assert_eq!(status, 201, "{session}");
 
     // Past both graces, and past the time a due timer takes to fire.

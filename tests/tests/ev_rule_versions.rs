@@ -2,7 +2,7 @@
 //! started, and billing prices it with that version after a newer one is deployed.
 
 use joule_tests::ev::{self, Monday, book, booking};
-use joule_tests::{Joule, client, repo_root, send_json};
+use joule_tests::{Joule, repo_root, send_json};
 use serde_json::{Value, json};
 
 /// Starts a session at 17:30 on a station with `tariff`. Reservations learns of tariffs from
@@ -18,7 +18,7 @@ async fn session_on_pinned_rule(joule: &Joule, tariff: &str, monday: &Monday) ->
         assert_eq!(status, 201);
         let start = json!({ "stationId": station, "connectorId": "1", "driverId": "driver-eve", "meterStartWh": 0,
                             "startedAt": monday.text("17:30") });
-        let (status, session) = send_json(client().post(joule.url("/api/v1/sessions")), &start).await;
+        let (status, session) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start).await;
         assert_eq!(status, 201, "{session}");
         if !session["ruleVersion"].is_null() {
             return session;
@@ -31,7 +31,7 @@ async fn session_on_pinned_rule(joule: &Joule, tariff: &str, monday: &Monday) ->
 #[tokio::test]
 async fn billing_uses_the_rule_version_a_session_started_with() {
     let joule = Joule::platform().await;
-    let http = client();
+    let http = joule.operator();
     let monday = Monday::coming();
     let tariff = json!({
         "currency": "EUR", "rule": "surge",

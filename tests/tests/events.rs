@@ -206,18 +206,20 @@ async fn stations_publish_their_events() {
     let joule = events_host(&state).await;
     let station = json!({ "name": "Evented", "location": { "lat": 1, "lng": 2 }, "timeZone": "UTC",
                           "connectors": [{ "connectorId": "1", "type": "CCS2", "maxPowerKw": 50 }] });
-    let (status, created) = send_json(client().post(joule.url("/api/v1/stations")), &station).await;
+    // As an operator: only operators write stations.
+    let operator = joule.operator();
+    let (status, created) = send_json(operator.post(joule.url("/api/v1/stations")), &station).await;
     assert_eq!(status, 201);
     let url = joule.url(&format!("/api/v1/stations/{}", created["id"].as_str().unwrap()));
-    assert_eq!(send_json(client().patch(&url), &json!({ "name": "Renamed" })).await.0, 200);
+    assert_eq!(send_json(operator.patch(&url), &json!({ "name": "Renamed" })).await.0, 200);
     let status_url = format!("{url}/connectors/1/status");
-    assert_eq!(send_json(client().put(&status_url), &json!({ "status": "Charging" })).await.0, 200);
-    assert_eq!(client().delete(&url).send().await.unwrap().status(), 204);
+    assert_eq!(send_json(operator.put(&status_url), &json!({ "status": "Charging" })).await.0, 200);
+    assert_eq!(operator.delete(&url).send().await.unwrap().status(), 204);
     let expected = json!({
         "station.created.v1": 1, "station.removed.v1": 1, "station.status-changed.v1": 1, "station.updated.v1": 1
     });
     eventually("four station events", || async {
-        read(client().get(joule.url("/recorder/types")).send().await.unwrap()).await.1 == expected
+        read(operator.get(joule.url("/recorder/types")).send().await.unwrap()).await.1 == expected
     })
     .await;
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use joule_tests::ev::{self, get};
-use joule_tests::{Joule, client, read, send_json};
+use joule_tests::{Joule, read, send_json};
 use serde_json::{Value, json};
 
 /// Concurrent changes to one station run one after the other: each is a 200, none a 503
@@ -19,10 +19,10 @@ async fn concurrent_changes_to_one_station_all_succeed() {
     let mut changes = tokio::task::JoinSet::new();
     for i in 0..16 {
         let request = if i % 2 == 0 {
-            (client().patch(joule.url(&path)), json!({ "name": format!("Harbour Hub {i}") }))
+            (joule.operator().patch(joule.url(&path)), json!({ "name": format!("Harbour Hub {i}") }))
         } else {
             let status = if i % 4 == 1 { "Faulted" } else { "Available" };
-            (client().put(joule.url(&format!("{path}/connectors/1/status"))), json!({ "status": status }))
+            (joule.operator().put(joule.url(&format!("{path}/connectors/1/status"))), json!({ "status": status }))
         };
         changes.spawn(async move { send_json(request.0, &request.1).await });
     }
@@ -42,7 +42,7 @@ async fn a_session_cannot_start_on_a_tariff_no_longer_in_force() {
     let joule = Joule::platform().await;
     let mut expired = ev::worked_example_tariff();
     expired["endDateTime"] = json!("2025-01-01T00:00:00Z");
-    let (status, tariff) = send_json(client().post(joule.url("/api/v1/tariffs")), &expired).await;
+    let (status, tariff) = send_json(joule.operator().post(joule.url("/api/v1/tariffs")), &expired).await;
     assert_eq!(status, 201, "{tariff}");
     let station = ev::create_station(&joule, tariff["id"].as_str().unwrap()).await;
     let start = |started_at: &str| json!({ "stationId": station, "connectorId": "1", "driverId": "driver-x", "meterStartWh": 0, "startedAt": started_at });
@@ -50,12 +50,12 @@ async fn a_session_cannot_start_on_a_tariff_no_longer_in_force() {
     // Until the reservations component has both events, the start names no station, or is
     // not pinned to the tariff; such a session is stopped and the start tried again.
     let refused = loop {
-        let (status, body) = send_json(client().post(joule.url("/api/v1/sessions")), &start("2026-01-05T10:00:00Z")).await;
+        let (status, body) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start("2026-01-05T10:00:00Z")).await;
         match status {
             201 if body["tariffVersion"].is_null() => {
                 let stop = json!({ "meterStopWh": 0, "stoppedAt": "2026-01-05T10:00:00Z" });
                 let url = joule.url(&format!("/api/v1/sessions/{}/stop", body["id"].as_str().unwrap()));
-                assert_eq!(send_json(client().post(url), &stop).await.0, 200);
+                assert_eq!(send_json(joule.operator().post(url), &stop).await.0, 200);
             }
             422 if body["error"]["details"]["stationId"].is_string() => {}
             _ => break (status, body),
@@ -65,7 +65,7 @@ async fn a_session_cannot_start_on_a_tariff_no_longer_in_force() {
     assert_eq!(refused.0, 409, "{}", refused.1);
     assert_eq!(refused.1["error"]["code"], "tariff_not_in_force", "{}", refused.1);
 
-    let (status, session) = send_json(client().post(joule.url("/api/v1/sessions")), &start("2024-12-31T22:00:00Z")).await;
+    let (status, session) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &start("2024-12-31T22:00:00Z")).await;
     assert_eq!(status, 201, "{session}");
     let invoice = ev::stop_and_invoice(&joule, session["id"].as_str().unwrap(), 10_000, "2024-12-31T23:00:00Z").await;
     assert_eq!(invoice["tariffId"], tariff["id"], "{invoice}");
@@ -80,7 +80,7 @@ async fn null_is_refused_where_the_schema_has_no_null() {
     tariff["minPrice"] = Value::Null;
     tariff["elements"][0]["priceComponents"][0]["vat"] = Value::Null;
     tariff["elements"][0]["restrictions"] = Value::Null;
-    let (status, body) = send_json(client().post(joule.url("/api/v1/tariffs")), &tariff).await;
+    let (status, body) = send_json(joule.operator().post(joule.url("/api/v1/tariffs")), &tariff).await;
     assert_eq!(status, 422, "{body}");
     for field in ["minPrice", "elements[0].priceComponents[0].vat", "elements[0].restrictions"] {
         assert!(body["error"]["details"][field].is_string(), "{field} not named in {body}");
@@ -89,7 +89,7 @@ async fn null_is_refused_where_the_schema_has_no_null() {
     let mut named = ev::worked_example_tariff();
     named["name"] = Value::Null;
     named["endDateTime"] = Value::Null;
-    let (status, body) = send_json(client().post(joule.url("/api/v1/tariffs")), &named).await;
+    let (status, body) = send_json(joule.operator().post(joule.url("/api/v1/tariffs")), &named).await;
     assert_eq!(status, 201, "null is absent in a string field: {body}");
 }
 
@@ -97,7 +97,7 @@ async fn null_is_refused_where_the_schema_has_no_null() {
 #[tokio::test]
 async fn a_component_405_names_the_allowed_methods() {
     let joule = Joule::platform().await;
-    let response = client().put(joule.url("/api/v1/stations")).send().await.unwrap();
+    let response = joule.operator().put(joule.url("/api/v1/stations")).send().await.unwrap();
     let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_string());
     let (status, body) = read(response).await;
     assert_eq!(status, 405, "{body}");
@@ -105,7 +105,7 @@ async fn a_component_405_names_the_allowed_methods() {
     let allowed: BTreeSet<String> = allow.expect("an Allow header").split(", ").map(str::to_string).collect();
     assert_eq!(allowed, BTreeSet::from(["GET", "HEAD", "POST"].map(String::from)));
 
-    let response = client().post(joule.url("/api/v1/invoices/01a201af-0000-7000-8000-000000000000")).send().await.unwrap();
+    let response = joule.operator().post(joule.url("/api/v1/invoices/01a201af-0000-7000-8000-000000000000")).send().await.unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
 }

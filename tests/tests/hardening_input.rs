@@ -4,13 +4,13 @@
 
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use joule_tests::ev::{self, Monday, book, booking, get};
-use joule_tests::{Joule, client, eventually, read, send_json};
+use joule_tests::{Joule, eventually, read, send_json};
 use serde_json::{Value, json};
 
 const MISSING: &str = "01a201af-0000-7000-8000-000000000000";
 
 async fn post(joule: &Joule, path: &str, body: &Value) -> (u16, Value) {
-    send_json(client().post(joule.url(path)), body).await
+    send_json(joule.operator().post(joule.url(path)), body).await
 }
 
 /// A 422 `validation_failed` whose details name each of `fields`.
@@ -134,7 +134,7 @@ async fn tariffs_and_stations_too_large_for_their_events_are_a_422() {
     let (status, stored) = post(&joule, "/api/v1/tariffs", &largest).await;
     assert_eq!(status, 201, "{stored}");
     let id = stored["id"].as_str().unwrap();
-    let (status, updated) = send_json(client().put(joule.url(&format!("/api/v1/tariffs/{id}"))), &largest).await;
+    let (status, updated) = send_json(joule.operator().put(joule.url(&format!("/api/v1/tariffs/{id}"))), &largest).await;
     assert_eq!(status, 200, "{updated}");
 
     let mut crowded = largest.clone();
@@ -157,7 +157,7 @@ async fn tariffs_and_stations_too_large_for_their_events_are_a_422() {
     let mut undeployed = ev::worked_example_tariff();
     undeployed["rule"] = json!("nobody-deployed-this");
     assert_invalid(&post(&joule, "/api/v1/tariffs", &undeployed).await, &["rule"]);
-    assert_invalid(&send_json(client().put(joule.url(&format!("/api/v1/tariffs/{id}"))), &undeployed).await, &["rule"]);
+    assert_invalid(&send_json(joule.operator().put(joule.url(&format!("/api/v1/tariffs/{id}"))), &undeployed).await, &["rule"]);
     let (_, kept) = get(&joule, &format!("/api/v1/tariffs/{id}")).await;
     assert_eq!(kept["version"], 2, "the bad requests changed nothing");
 
@@ -189,9 +189,9 @@ async fn nul_and_control_characters_are_refused_in_every_field_and_parameter() {
     named["tariffId"] = json!("\u{1b}[31m");
     assert_invalid(&post(&joule, "/api/v1/stations", &named).await, &["address", "tariffId"]);
     let path = format!("/api/v1/stations/{station}");
-    assert_invalid(&send_json(client().patch(joule.url(&path)), &json!({ "name": "\u{0}" })).await, &["name"]);
+    assert_invalid(&send_json(joule.operator().patch(joule.url(&path)), &json!({ "name": "\u{0}" })).await, &["name"]);
     let status_path = format!("{path}/connectors/1/status");
-    assert_invalid(&send_json(client().put(joule.url(&status_path)), &json!({ "status": "Available\u{0}" })).await, &["status"]);
+    assert_invalid(&send_json(joule.operator().put(joule.url(&status_path)), &json!({ "status": "Available\u{0}" })).await, &["status"]);
 
     let mut named_tariff = ev::worked_example_tariff();
     named_tariff["name"] = json!("night\u{0}rate");
@@ -200,7 +200,7 @@ async fn nul_and_control_characters_are_refused_in_every_field_and_parameter() {
     named_tariff["ruleOptions"] = json!({ "note": "a\u{0}b", "k\u{0}": 1 });
     assert_invalid(&post(&joule, "/api/v1/tariffs", &named_tariff).await, &["ruleOptions.note", "ruleOptions.k\\0"]);
     let tariff_path = format!("/api/v1/tariffs/{tariff}");
-    assert_invalid(&send_json(client().put(joule.url(&tariff_path)), &named_tariff).await, &["ruleOptions.note"]);
+    assert_invalid(&send_json(joule.operator().put(joule.url(&tariff_path)), &named_tariff).await, &["ruleOptions.note"]);
     let answer = post(&joule, "/api/v1/pricing/quote", &json!({ "tariffId": tariff,
         "session": { "startedAt": "2026-11-23T15:30:00Z", "timeZone": "Europe/Amsterdam\u{0}" } })).await;
     assert_invalid(&answer, &["session.timeZone"]);
@@ -429,7 +429,7 @@ async fn hostile_values_in_every_field_never_give_a_5xx() {
             for value in &hostile {
                 let mut sent = body.clone();
                 replace(&mut sent, field, value);
-                let request = client().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), joule.url(path));
+                let request = joule.operator().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), joule.url(path));
                 let (status, answer) = send_json(request, &sent).await;
                 let what = format!("{method} {path} with {} = {}", field.join("."), value.to_string().chars().take(60).collect::<String>());
                 assert!(status < 500, "{what}: {status} {answer}");
@@ -450,7 +450,7 @@ async fn hostile_values_in_every_field_never_give_a_5xx() {
         "/api/v1/invoices?sessionId=%FF%FE",
         "/api/v1/notifications?recipient=r&cursor=%F0%9F%92%A9",
     ] {
-        let (status, answer) = read(client().get(joule.url(query)).send().await.unwrap()).await;
+        let (status, answer) = read(joule.operator().get(joule.url(query)).send().await.unwrap()).await;
         assert!(status < 500, "{query}: {status} {answer}");
     }
     // What was stored is still there and intact, and the session still prices.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use joule_tests::{Joule, client, read, repo_root};
+use joule_tests::{Joule, read, repo_root};
 
 /// The spec's paths, each with its methods.
 fn spec_paths() -> BTreeMap<String, Vec<String>> {
@@ -67,7 +67,7 @@ async fn every_path_and_method_in_the_spec_is_served() {
         for method in methods {
             let url = joule.url(&concrete(path));
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let mut request = client().request(method.clone(), url);
+            let mut request = joule.operator().request(method.clone(), url);
             if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
                 request = request.header("content-type", "application/json").body("{}");
             }

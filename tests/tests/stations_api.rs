@@ -1,6 +1,6 @@
 //! The stations API, served by the EV platform's own spin.toml on the embedded backends.
 
-use joule_tests::{Joule, State, client, read, send_json};
+use joule_tests::{Joule, State, read, send_json};
 use serde_json::{Value, json};
 
 fn station(name: &str) -> Value {
@@ -18,7 +18,7 @@ fn station(name: &str) -> Value {
 }
 
 async fn create(joule: &Joule, name: &str) -> Value {
-    let (status, body) = send_json(client().post(joule.url("/api/v1/stations")), &station(name)).await;
+    let (status, body) = send_json(joule.operator().post(joule.url("/api/v1/stations")), &station(name)).await;
     assert_eq!(status, 201, "{body}");
     body
 }
@@ -26,7 +26,7 @@ async fn create(joule: &Joule, name: &str) -> Value {
 #[tokio::test]
 async fn create_read_update_and_delete_a_station() {
     let joule = Joule::platform().await;
-    let http = client();
+    let http = joule.operator();
 
     let response = http
         .post(joule.url("/api/v1/stations"))
@@ -87,16 +87,16 @@ async fn connector_status_changes() {
     let id = created["id"].as_str().unwrap();
     for status in ["Reserved", "Charging", "Faulted", "Unavailable", "Available"] {
         let url = joule.url(&format!("/api/v1/stations/{id}/connectors/1/status"));
-        let (code, connector) = send_json(client().put(url), &json!({ "status": status })).await;
+        let (code, connector) = send_json(joule.operator().put(url), &json!({ "status": status })).await;
         assert_eq!(code, 200, "{connector}");
         assert_eq!(connector, json!({ "connectorId": "1", "type": "CCS2", "maxPowerKw": 150.0, "status": status }));
     }
     let url = joule.url(&format!("/api/v1/stations/{id}/connectors/9/status"));
-    let (code, body) = send_json(client().put(url), &json!({ "status": "Charging" })).await;
+    let (code, body) = send_json(joule.operator().put(url), &json!({ "status": "Charging" })).await;
     assert_eq!(code, 404);
     assert!(body["error"]["message"].as_str().unwrap().contains("connector"));
     let url = joule.url(&format!("/api/v1/stations/{id}/connectors/1/status"));
-    let (code, body) = send_json(client().put(url), &json!({ "status": "Exploded" })).await;
+    let (code, body) = send_json(joule.operator().put(url), &json!({ "status": "Exploded" })).await;
     assert_eq!(code, 422);
     assert!(body["error"]["details"]["status"].is_string());
 }
@@ -115,7 +115,7 @@ async fn listing_pages_through_every_station_once() {
             Some(cursor) => format!("?limit=3&cursor={cursor}"),
             None => "?limit=3".to_string(),
         };
-        let (status, page) = read(client().get(joule.url(&format!("/api/v1/stations{query}"))).send().await.unwrap()).await;
+        let (status, page) = read(joule.operator().get(joule.url(&format!("/api/v1/stations{query}"))).send().await.unwrap()).await;
         assert_eq!(status, 200, "{page}");
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
@@ -126,7 +126,7 @@ async fn listing_pages_through_every_station_once() {
         }
     }
     assert_eq!(seen, created, "every station once, in creation order");
-    let (_, page) = read(client().get(joule.url("/api/v1/stations")).send().await.unwrap()).await;
+    let (_, page) = read(joule.operator().get(joule.url("/api/v1/stations")).send().await.unwrap()).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 7, "the default limit covers them all");
     assert_eq!(page["nextCursor"], Value::Null);
 }
@@ -140,7 +140,7 @@ async fn stations_survive_a_restart() {
 
     let joule = Joule::with("spin.toml").state(&state).ready().await;
     let url = joule.url(&format!("/api/v1/stations/{}", created["id"].as_str().unwrap()));
-    let (status, fetched) = read(client().get(url).send().await.unwrap()).await;
+    let (status, fetched) = read(joule.operator().get(url).send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(fetched, created);
     assert!(joule.logs().contains("cached=true"), "the restart reused the compiled component:\n{}", joule.logs());

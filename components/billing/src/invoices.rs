@@ -1,6 +1,7 @@
 //! `/api/v1/invoices`: reading invoices, and paying them through the payment stub.
 
 use chrono::{DateTime, Utc};
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
@@ -44,18 +45,26 @@ pub fn find(id: Uuid) -> std::result::Result<Option<Value>, db::Error> {
 }
 
 pub fn get(_: Request, params: Params) -> Result {
-    let id = invoice_id(&params)?;
-    Ok(api::json(200, &find(id)?.ok_or_else(|| ApiError::not_found("invoice", &id.to_string()))?))
+    let caller = Caller::require()?;
+    Ok(api::json(200, &visible(&caller, invoice_id(&params)?)?))
+}
+
+/// The invoice, if the caller may see it: another driver's is as unknown as a missing one.
+fn visible(caller: &Caller, id: Uuid) -> Result<Value> {
+    caller.visible(find(id)?, |i| i["driverId"].as_str().unwrap_or_default(), "invoice", &id.to_string())
 }
 
 /// Which invoices a listing asks for.
 enum Filter {
     Session(Uuid),
     Driver(String),
+    Everyone,
 }
 
-/// Invoices of one session (`?sessionId=`) or one driver (`?driverId=`), oldest first.
+/// Invoices of one session (`?sessionId=`) or one driver (`?driverId=`), oldest first. A
+/// driver sees only their own; an operator naming neither sees everyone's.
 pub fn list(request: Request, _: Params) -> Result {
+    let caller = Caller::require()?;
     let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
@@ -63,8 +72,8 @@ pub fn list(request: Request, _: Params) -> Result {
     let filter = match (value("sessionId"), value("driverId")) {
         // An id that is not a UUID names no session: an empty list, like any unknown id.
         (Some(session), None) => Uuid::parse_str(&session).ok().map(Filter::Session),
-        (None, Some(driver)) => Some(Filter::Driver(driver)),
-        _ => {
+        (None, driver) => Some(caller.listing(driver.as_deref())?.map_or(Filter::Everyone, Filter::Driver)),
+        (Some(_), Some(_)) => {
             problems.add("sessionId", "give either sessionId or driverId");
             None
         }
@@ -77,8 +86,11 @@ pub fn list(request: Request, _: Params) -> Result {
     let rows = match &filter {
         Filter::Session(id) => db::query(&page_of("session_id"), &[id, &after, &limit])?,
         Filter::Driver(driver) => db::query(&page_of("driver_id"), &[driver, &after, &limit])?,
+        Filter::Everyone => db::query(&format!("SELECT {COLUMNS} FROM invoices WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
     };
     let mut items = rows.iter().map(invoice).collect::<std::result::Result<Vec<_>, _>>()?;
+    // A session is one driver's, so its invoices are all theirs or all someone else's.
+    items.retain(|invoice| caller.may_access(invoice["driverId"].as_str().unwrap_or_default()));
     let more = items.len() > page.limit as usize;
     items.truncate(page.limit as usize);
     let next = more.then(|| items.last().and_then(|i| i["id"].as_str()).map(Page::cursor_after)).flatten();
@@ -87,6 +99,7 @@ pub fn list(request: Request, _: Params) -> Result {
 
 /// Pays an open invoice through the payment stub; `{"simulate": "fail"}` makes it fail.
 pub fn pay(request: Request, params: Params) -> Result {
+    let caller = Caller::require()?;
     let id = invoice_id(&params)?;
     let body = if request.body().is_empty() { json!({}) } else { api::read_json(&request)? };
     let mut problems = Problems::new();
@@ -97,7 +110,7 @@ pub fn pay(request: Request, params: Params) -> Result {
         problems.add("simulate", "may only be \"fail\"");
     }
     problems.finish()?;
-    let found = find(id)?.ok_or_else(|| ApiError::not_found("invoice", &id.to_string()))?;
+    let found = visible(&caller, id)?;
     if found["status"] != "open" {
         return Err(ApiError::conflict("invoice_not_open", "the invoice is already paid"));
     }

@@ -3,6 +3,7 @@
 mod delivery;
 
 use chrono::{DateTime, Utc};
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Page, Problems};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
@@ -27,22 +28,27 @@ fn notification(row: Row<'_>) -> Result<Value, db::Error> {
     }))
 }
 
-/// A recipient's notifications, oldest first, a page at a time.
+const COLUMNS: &str = "id, recipient, channel, subject, body, event_id, event_type, created_at, sent_at";
+
+/// Notifications, oldest first, a page at a time: a driver's own, or for an operator the
+/// named recipient's (`?recipient=`) or everyone's.
 fn list(request: Request, _: Params) -> Result<Response, ApiError> {
+    let caller = Caller::require()?;
     let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
-    let recipient = params.iter().find(|(k, _)| k == "recipient").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
-    if recipient.is_none() {
-        problems.add("recipient", "is required");
-    }
     problems.finish()?;
+    let named = params.iter().find(|(k, _)| k == "recipient").map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let recipient = caller.listing(named)?;
     let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
-    let rows = db::query(
-        "SELECT id, recipient, channel, subject, body, event_id, event_type, created_at, sent_at FROM notifications
-         WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3",
-        &[&recipient, &after, &(i64::from(page.limit) + 1)],
-    )?;
+    let limit = i64::from(page.limit) + 1;
+    let rows = match &recipient {
+        Some(recipient) => db::query(
+            &format!("SELECT {COLUMNS} FROM notifications WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            &[recipient, &after, &limit],
+        )?,
+        None => db::query(&format!("SELECT {COLUMNS} FROM notifications WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
+    };
     let mut items = rows.iter().map(notification).collect::<Result<Vec<_>, _>>()?;
     let more = items.len() > page.limit as usize;
     items.truncate(page.limit as usize);

@@ -1,6 +1,7 @@
 //! `/api/v1/reservations`: half-open intervals per connector, `[startsAt, endsAt)`.
 
 use chrono::{DateTime, Utc};
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
@@ -33,6 +34,7 @@ fn reservation(row: Row<'_>, now: DateTime<Utc>) -> std::result::Result<Value, d
 }
 
 pub fn create(request: Request, _: Params) -> Result {
+    let caller = Caller::require()?;
     let body = api::read_json(&request)?;
     let now = Utc::now();
     let mut problems = Problems::new();
@@ -40,7 +42,7 @@ pub fn create(request: Request, _: Params) -> Result {
     reader.only(&["stationId", "connectorId", "driverId", "startsAt", "endsAt"], &mut problems);
     let station_id = reader.string("stationId", 36, &mut problems);
     let connector_id = reader.string("connectorId", 36, &mut problems);
-    let driver_id = reader.string("driverId", 64, &mut problems);
+    let driver_id = reader.optional_string("driverId", 64, &mut problems);
     let starts_at = reader.timestamp("startsAt", &mut problems);
     let ends_at = reader.timestamp("endsAt", &mut problems);
     if let (Some(starts), Some(ends)) = (starts_at, ends_at) {
@@ -54,7 +56,8 @@ pub fn create(request: Request, _: Params) -> Result {
         problems.add("stationId", "names no station");
     }
     problems.finish()?;
-    let (station, connector_id, driver_id) = (station.expect("checked"), connector_id.expect("checked"), driver_id.expect("checked"));
+    let driver_id = caller.driver_id(driver_id.expect("checked").as_deref())?;
+    let (station, connector_id) = (station.expect("checked"), connector_id.expect("checked"));
     let (starts_at, ends_at) = (starts_at.expect("checked"), ends_at.expect("checked"));
 
     // The turn first: a write, so on SQLite the whole booking runs as the writer and never
@@ -97,26 +100,35 @@ pub fn find(id: Uuid, now: DateTime<Utc>) -> std::result::Result<Option<Value>, 
 }
 
 pub fn get(_: Request, params: Params) -> Result {
+    let caller = Caller::require()?;
     let id = reservation_id(&params)?;
-    let found = find(id, Utc::now())?.ok_or_else(|| ApiError::not_found("reservation", &id.to_string()))?;
-    Ok(api::json(200, &found))
+    Ok(api::json(200, &visible(&caller, id, Utc::now())?))
 }
 
-/// A driver's reservations, oldest first, a page at a time.
+/// The reservation, if the caller may see it: another driver's is as unknown as a missing one.
+fn visible(caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Result<Value> {
+    caller.visible(find(id, now)?, |r| r["driverId"].as_str().unwrap_or_default(), "reservation", &id.to_string())
+}
+
+/// Reservations, oldest first, a page at a time: a driver's own, or for an operator the
+/// named driver's (`?driverId=`) or everyone's.
 pub fn list(request: Request, _: Params) -> Result {
+    let caller = Caller::require()?;
     let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
-    let driver = params.iter().find(|(k, _)| k == "driverId").map(|(_, v)| v.clone());
-    if driver.as_deref().is_none_or(str::is_empty) {
-        problems.add("driverId", "is required");
-    }
     problems.finish()?;
+    let named = params.iter().find(|(k, _)| k == "driverId").map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let driver = caller.listing(named)?;
     let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
-    let rows = db::query(
-        &format!("SELECT {COLUMNS} FROM reservations WHERE driver_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
-        &[&driver, &after, &(i64::from(page.limit) + 1)],
-    )?;
+    let limit = i64::from(page.limit) + 1;
+    let rows = match &driver {
+        Some(driver) => db::query(
+            &format!("SELECT {COLUMNS} FROM reservations WHERE driver_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            &[driver, &after, &limit],
+        )?,
+        None => db::query(&format!("SELECT {COLUMNS} FROM reservations WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
+    };
     let now = Utc::now();
     let mut items = rows.iter().map(|row| reservation(row, now)).collect::<std::result::Result<Vec<_>, _>>()?;
     let more = items.len() > page.limit as usize;
@@ -127,8 +139,10 @@ pub fn list(request: Request, _: Params) -> Result {
 
 /// Cancels a confirmed reservation.
 pub fn cancel(_: Request, params: Params) -> Result {
+    let caller = Caller::require()?;
     let id = reservation_id(&params)?;
     let now = Utc::now();
+    visible(&caller, id, now)?;
     // A no-show whose timer is yet to be delivered still reads `confirmed`: it is past cancelling.
     let changed = db::execute(
         "UPDATE reservations SET status = 'cancelled', updated_at = $2

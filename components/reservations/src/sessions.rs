@@ -1,6 +1,7 @@
 //! `/api/v1/sessions`: charging sessions, their meter readings, and their end.
 
 use chrono::{DateTime, Utc};
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use joule_sdk::pricing;
@@ -53,7 +54,13 @@ fn find(id: Uuid) -> std::result::Result<Option<Value>, db::Error> {
     rows.first().map(session).transpose()
 }
 
+/// The session, if the caller may see it: another driver's is as unknown as a missing one.
+fn visible(caller: &Caller, id: Uuid) -> Result<Value> {
+    caller.visible(find(id)?, |s| s["driverId"].as_str().unwrap_or_default(), "session", &id.to_string())
+}
+
 pub fn start(request: Request, _: Params) -> Result {
+    let caller = Caller::require()?;
     let body = api::read_json(&request)?;
     let now = Utc::now();
     let mut problems = Problems::new();
@@ -61,7 +68,7 @@ pub fn start(request: Request, _: Params) -> Result {
     reader.only(&["stationId", "connectorId", "driverId", "reservationId", "meterStartWh", "startedAt"], &mut problems);
     let station = reader.string("stationId", 36, &mut problems).map(|s| Uuid::parse_str(&s));
     let connector_id = reader.string("connectorId", 36, &mut problems);
-    let driver_id = reader.string("driverId", 64, &mut problems);
+    let driver_id = reader.optional_string("driverId", 64, &mut problems);
     let reservation = reader.optional_string("reservationId", 36, &mut problems).map(|r| r.map(|r| Uuid::parse_str(&r)));
     let meter_start = reader.whole("meterStartWh", 0, MAX_REGISTER_WH, &mut problems);
     let started_at = reader.optional_timestamp("startedAt", &mut problems).map(|at| at.unwrap_or(now));
@@ -73,7 +80,8 @@ pub fn start(request: Request, _: Params) -> Result {
     }
     problems.finish()?;
     let station = station.expect("checked").expect("checked");
-    let (connector_id, driver_id) = (connector_id.expect("checked"), driver_id.expect("checked"));
+    let driver_id = caller.driver_id(driver_id.expect("checked").as_deref())?;
+    let connector_id = connector_id.expect("checked");
     let reservation = reservation.expect("checked").map(|r| r.expect("checked"));
     let meter_start = register(meter_start.expect("checked"));
     let started_at = started_at.expect("checked");
@@ -179,8 +187,8 @@ pub fn start(request: Request, _: Params) -> Result {
 }
 
 pub fn get(_: Request, params: Params) -> Result {
-    let id = session_id(&params)?;
-    Ok(api::json(200, &find(id)?.ok_or_else(|| ApiError::not_found("session", &id.to_string()))?))
+    let caller = Caller::require()?;
+    Ok(api::json(200, &visible(&caller, session_id(&params)?)?))
 }
 
 /// A register reading, checked to be at most [`MAX_REGISTER_WH`], as stored.
@@ -192,9 +200,10 @@ fn started_at(session: &Value) -> DateTime<Utc> {
     session["startedAt"].as_str().and_then(|t| t.parse().ok()).expect("stored")
 }
 
-/// The session, which must still be charging, and its last meter reading.
-fn active(id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
-    let session = find(id)?.ok_or_else(|| ApiError::not_found("session", &id.to_string()))?;
+/// The session, which the caller may see and which must still be charging, and its last
+/// meter reading.
+fn active(caller: &Caller, id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
+    let session = visible(caller, id)?;
     if session["status"] != "active" {
         return Err(ApiError::conflict("session_not_active", "the session has already stopped"));
     }
@@ -211,6 +220,7 @@ fn active(id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
 
 /// Records a meter reading: the register's total, which never goes down.
 pub fn meter_value(request: Request, params: Params) -> Result {
+    let caller = Caller::require()?;
     let id = session_id(&params)?;
     let body = api::read_json(&request)?;
     let mut problems = Problems::new();
@@ -220,7 +230,7 @@ pub fn meter_value(request: Request, params: Params) -> Result {
     let energy = reader.whole("energyWh", 0, MAX_REGISTER_WH, &mut problems);
     problems.finish()?;
     let (taken_at, energy) = (taken_at.expect("checked"), register(energy.expect("checked")));
-    let (session, last_at, last_energy) = active(id)?;
+    let (session, last_at, last_energy) = active(&caller, id)?;
     let mut problems = Problems::new();
     if taken_at <= last_at {
         problems.add("timestamp", "must be after the session's start and its last reading");
@@ -241,6 +251,7 @@ pub fn meter_value(request: Request, params: Params) -> Result {
 
 /// Ends charging; the event carries what billing prices: the periods between readings.
 pub fn stop(request: Request, params: Params) -> Result {
+    let caller = Caller::require()?;
     let id = session_id(&params)?;
     let body = api::read_json(&request)?;
     let now = Utc::now();
@@ -254,7 +265,7 @@ pub fn stop(request: Request, params: Params) -> Result {
     let meter_stop = register(meter_stop.expect("checked"));
     let stopped_at = stopped_at.expect("checked");
     let unplugged_at = unplugged_at.expect("checked").unwrap_or(stopped_at);
-    let (session, last_at, last_energy) = active(id)?;
+    let (session, last_at, last_energy) = active(&caller, id)?;
     let mut problems = Problems::new();
     if stopped_at < last_at {
         problems.add("stoppedAt", "must not be before the session's start or its last reading");

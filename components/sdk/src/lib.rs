@@ -7,6 +7,7 @@
 //!   components that handle them;
 //! - [`timers`]: events the component schedules for itself, inside the unit of work;
 //! - [`identity`]: who is calling, and [`identity::require_role`];
+//! - [`access`]: who may do what in the EV platform: drivers and operators;
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
@@ -14,6 +15,7 @@
 //!
 //! HTTP itself comes from spin-sdk (`#[http_component]`, `Router`).
 
+pub mod access;
 pub mod api;
 pub mod db;
 pub mod events;

@@ -1,6 +1,7 @@
 //! The stations API under `/api/v1/stations`.
 
 use chrono::Utc;
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Page, Problems};
 use serde_json::json;
 use spin_sdk::http::{Params, Request, Response};
@@ -13,6 +14,7 @@ use crate::store;
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
 pub fn create(request: Request, _: Params) -> Result {
+    Caller::require_operator()?;
     let new = input::new_station(&api::read_json(&request)?)?;
     let now = Utc::now();
     let station = Station {
@@ -47,6 +49,7 @@ pub fn get(_: Request, params: Params) -> Result {
 }
 
 pub fn update(request: Request, params: Params) -> Result {
+    Caller::require_operator()?;
     let patch = input::station_patch(&api::read_json(&request)?)?;
     let mut station = claimed(&params)?;
     station.name = patch.name.unwrap_or(station.name);
@@ -70,6 +73,7 @@ pub fn update(request: Request, params: Params) -> Result {
 }
 
 pub fn delete(_: Request, params: Params) -> Result {
+    Caller::require_operator()?;
     let id = station_id(&params)?;
     if !store::delete(id)? {
         return Err(ApiError::not_found("station", &id.to_string()));
@@ -79,6 +83,7 @@ pub fn delete(_: Request, params: Params) -> Result {
 }
 
 pub fn set_connector_status(request: Request, params: Params) -> Result {
+    Caller::require_operator()?;
     let status = input::connector_status(&api::read_json(&request)?)?;
     let station = claimed(&params)?;
     let connector_id = params.get("connector_id").unwrap_or_default();

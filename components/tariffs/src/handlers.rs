@@ -1,6 +1,7 @@
 //! `/api/v1/tariffs` and `/api/v1/pricing/quote`.
 
 use chrono::Utc;
+use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Problems, Reader};
 use joule_sdk::pricing::{self, ChargingPeriod, Error as PricingError, QuoteInput, SessionUsage};
 use serde_json::{Value, json};
@@ -26,6 +27,7 @@ fn deployed(tariff: &Value) -> Result<()> {
 }
 
 pub fn create(request: Request, _: Params) -> Result {
+    Caller::require_operator()?;
     let mut tariff = validate::tariff(&api::read_json(&request)?)?;
     deployed(&tariff)?;
     let (id, created_at) = (joule_sdk::ids::time_ordered(), Utc::now());
@@ -59,6 +61,7 @@ pub fn get(request: Request, params: Params) -> Result {
 
 /// Writes a new version; earlier ones stay, so sessions priced with them can be again.
 pub fn update(request: Request, params: Params) -> Result {
+    Caller::require_operator()?;
     let id = tariff_id(&params)?;
     let mut tariff = validate::tariff(&api::read_json(&request)?)?;
     deployed(&tariff)?;

@@ -66,8 +66,12 @@ impl From<ApiError> for Response {
             body["details"] = details;
         }
         let mut response = super::json(error.status, &serde_json::json!({ "error": body }));
-        if error.status == 503 {
-            response.set_header("retry-after", "1");
+        match error.status {
+            // As the host answers a route that needs a token (RFC 6750).
+            401 => response.set_header("www-authenticate", r#"Bearer realm="joule""#),
+            403 => response.set_header("www-authenticate", r#"Bearer realm="joule", error="insufficient_scope""#),
+            503 => response.set_header("retry-after", "1"),
+            _ => {}
         }
         response
     }

@@ -1,0 +1,54 @@
+//! The accounts component: each driver's profile, vehicles and charging tokens under
+//! `/api/v1/me`, and the operators' view of every account under `/api/v1/accounts`.
+//!
+//! A person is the subject of their verified token; no password is ever stored. Events name
+//! the subject, vehicle ids, plates and token uids, never an email address or phone number.
+
+mod operators;
+mod path;
+mod profile;
+mod tokens;
+mod vehicles;
+
+use joule_sdk::api;
+use spin_sdk::http::{Request, Response};
+
+/// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.
+pub fn route(request: Request) -> Response {
+    let mut router = api::Routes::new();
+    router.get("/api/v1/me", profile::get);
+    router.patch("/api/v1/me", profile::update);
+    router.get("/api/v1/me/vehicles", vehicles::list);
+    router.post("/api/v1/me/vehicles", vehicles::create);
+    router.get("/api/v1/me/vehicles/:id", vehicles::get);
+    router.patch("/api/v1/me/vehicles/:id", vehicles::update);
+    router.delete("/api/v1/me/vehicles/:id", vehicles::delete);
+    router.get("/api/v1/me/tokens", tokens::list);
+    router.post("/api/v1/me/tokens", tokens::issue);
+    router.get("/api/v1/me/tokens/:uid", tokens::get);
+    router.delete("/api/v1/me/tokens/:uid", tokens::revoke);
+    router.get("/api/v1/accounts", operators::list);
+    router.get("/api/v1/accounts/:subject", operators::get);
+    router.put("/api/v1/accounts/:subject/tokens/:uid/status", operators::set_token_status);
+    router.handle(request)
+}
+
+type Result<T = Response> = std::result::Result<T, api::ApiError>;
+
+/// Serialises a time as the API writes it (see [`api::time`]).
+fn rfc3339<S: serde::Serializer>(
+    at: &chrono::DateTime<chrono::Utc>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&api::time(*at))
+}
+
+/// The wasm export; unit tests build natively without it.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code, reason = "the export glue that #[http_component] generates")]
+mod export {
+    #[spin_sdk::http_component]
+    fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        super::route(request)
+    }
+}
