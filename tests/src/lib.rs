@@ -7,7 +7,9 @@
 
 pub mod admin;
 pub mod broker;
+pub mod charge_point;
 pub mod ev;
+pub mod ocpp_socket;
 pub mod oidc;
 pub mod otlp;
 mod proxy;

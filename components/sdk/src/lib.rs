@@ -10,6 +10,8 @@
 //! - [`access`]: who may do what in the EV platform: drivers and operators;
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
+//! - [`ocpp`]: answering OCPP charge points, and [`export_ocpp_handler!`] for components
+//!   behind `[[trigger.ocpp]]`;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
 //! - [`ids`]: time-ordered ids.
 //!
@@ -22,6 +24,7 @@ pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod kv;
+pub mod ocpp;
 pub mod pricing;
 pub mod templates;
 pub mod timers;
@@ -82,3 +85,34 @@ pub mod template_bindings {
 
 /// Exports a [`templates::Template`] as the component's notification template.
 pub use template_bindings::export_template;
+
+/// Bindings of the `ocpp-handler` world. Its imports are those of `bindings` (the same
+/// `capabilities`), mapped onto the types generated there so a component sees one
+/// `Value`, one `Principal`, and imports each function once.
+#[allow(unsafe_code, clippy::all, missing_docs)]
+pub mod ocpp_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit/platform.wit",
+        world: "joule:platform/ocpp-handler",
+        with: {
+            "joule:platform/database@0.1.0": crate::bindings::joule::platform::database,
+            "joule:platform/kv@0.1.0": crate::bindings::joule::platform::kv,
+            "joule:platform/event-types@0.1.0": crate::bindings::joule::platform::event_types,
+            "joule:platform/events@0.1.0": crate::bindings::joule::platform::events,
+            "joule:platform/variables@0.1.0": crate::bindings::joule::platform::variables,
+            "joule:platform/pricing-types@0.1.0": crate::bindings::joule::platform::pricing_types,
+            "joule:platform/pricing@0.1.0": crate::bindings::joule::platform::pricing,
+            "joule:platform/message-types@0.1.0": crate::bindings::joule::platform::message_types,
+            "joule:platform/templates@0.1.0": crate::bindings::joule::platform::templates,
+            "joule:platform/timers@0.1.0": crate::bindings::joule::platform::timers,
+            "joule:platform/identity@0.1.0": crate::bindings::joule::platform::identity,
+        },
+        additional_derives: [PartialEq],
+        pub_export_macro: true,
+        export_macro_name: "export_ocpp_handler",
+        default_bindings_module: "joule_sdk::ocpp_bindings",
+    });
+}
+
+/// Exports an [`ocpp::ChargePoint`] as the component's OCPP handler.
+pub use ocpp_bindings::export_ocpp_handler;

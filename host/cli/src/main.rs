@@ -7,6 +7,7 @@ mod http_args;
 mod identity_args;
 mod logging;
 mod migrate;
+mod ocpp_args;
 mod runtime_args;
 mod telemetry;
 mod token;

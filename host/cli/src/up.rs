@@ -8,11 +8,13 @@ use joule_admin::{Access, AdminApi};
 use joule_runtime::{Manifest, Runtime};
 use joule_trigger_amqp::AmqpTrigger;
 use joule_trigger_http::{HttpTrigger, RateLimits};
+use joule_trigger_ocpp::OcppTrigger;
 use joule_trigger_timers::TimerTrigger;
 use tokio::sync::watch;
 
 use crate::http_args::HttpArgs;
 use crate::identity_args::IdentityArgs;
+use crate::ocpp_args::OcppArgs;
 use crate::runtime_args::RuntimeArgs;
 
 #[derive(clap::Args)]
@@ -29,6 +31,8 @@ pub struct UpArgs {
     http: HttpArgs,
     #[command(flatten)]
     identity: IdentityArgs,
+    #[command(flatten)]
+    ocpp: OcppArgs,
     /// Address of the admin listener: the component registry's API and Prometheus /metrics.
     #[arg(long, default_value = "127.0.0.1:3001", env = "JOULE_ADMIN_LISTEN")]
     admin_listen: SocketAddr,
@@ -56,11 +60,14 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
     let options = args.runtime.options();
     let access = Access::choose(args.admin_token.clone(), args.admin_no_auth, args.admin_listen)?;
     let settings = args.http.settings()?;
+    let ocpp_settings = args.ocpp.settings()?;
     let verifier = Arc::new(args.identity.verifier(&options.state_dir).await?);
     let runtime = Arc::new(Runtime::start(manifest, options).await?);
     let redis = args.runtime.redis_url.as_deref().filter(|url| !url.trim().is_empty());
     let limits = RateLimits::new(runtime.manifest(), redis.map(|url| (url, args.runtime.redis_prefix.as_str()))).await?;
-    let http = HttpTrigger::new(runtime.clone(), verifier, limits, settings)?;
+    // Charge points connect on the public listener: their paths go to the OCPP trigger.
+    let ocpp = OcppTrigger::new(runtime.clone(), ocpp_settings)?;
+    let http = HttpTrigger::new(runtime.clone(), verifier, limits, settings)?.with_upgrades(ocpp.upgrades());
     let amqp = AmqpTrigger::new(runtime.clone(), args.http.shutdown_grace)?;
     // Before anything can publish: the relay and the first requests.
     amqp.declare().await?;
@@ -89,10 +96,11 @@ async fn serve(args: UpArgs, manifest: Manifest) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop_triggers.send(true);
     });
-    let (served, consumed, ()) = tokio::join!(
+    let (served, consumed, (), ()) = tokio::join!(
         http.serve(listener, stopped(triggers_stopped.clone())),
         amqp.run(stopped(triggers_stopped.clone())),
-        timers.run(stopped(triggers_stopped)),
+        timers.run(stopped(triggers_stopped.clone())),
+        ocpp.run(stopped(triggers_stopped)),
     );
     // The runtime's background work stops last, so events committed by requests that were
     // finishing still leave.

@@ -4,6 +4,8 @@
 
 pub mod response;
 pub mod server;
+pub mod upgrade;
 
 pub use response::Body;
 pub use server::{ConnectionLimits, Peer, serve};
+pub use upgrade::{UpgradeFuture, Upgrades};

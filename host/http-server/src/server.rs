@@ -112,7 +112,9 @@ where
                     let (handler, watchdog) = (handler.clone(), watchdog.clone());
                     service_fn(move |request| watchdog.clone().track(handler(peer, request)))
                 };
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                // With upgrades, a connection another protocol takes over (a WebSocket) ends here
+                // for the listener: its permit and watchdog go, and its new owner bounds it.
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     tokio::select! {

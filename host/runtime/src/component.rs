@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use joule_world::event_handler::EventHandlerPre;
 use joule_world::notification_template::NotificationTemplatePre;
+use joule_world::ocpp_handler::OcppHandlerPre;
 use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
@@ -19,6 +20,8 @@ use crate::state::InvocationState;
 pub const HTTP_HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2";
 /// The export that makes a component an event handler.
 pub const EVENT_HANDLER_EXPORT: &str = "joule:platform/handler@0.1";
+/// The export that makes a component an OCPP handler.
+pub const OCPP_HANDLER_EXPORT: &str = "joule:platform/charge-point@0.1";
 /// The export that makes a component a pricing rule.
 pub const PRICING_RULE_EXPORT: &str = "joule:platform/rule@0.1";
 /// The export that makes a component a notification template.
@@ -61,6 +64,7 @@ pub struct LoadedComponent {
     pub exports: Vec<String>,
     pub(crate) http: Option<ProxyPre<InvocationState>>,
     pub(crate) handler: Option<EventHandlerPre<InvocationState>>,
+    pub(crate) ocpp: Option<OcppHandlerPre<InvocationState>>,
     pub(crate) rule: Option<PricingRulePre<InvocationState>>,
     pub(crate) template: Option<NotificationTemplatePre<InvocationState>>,
     pub(crate) host: Arc<ComponentHost>,
@@ -98,6 +102,11 @@ impl LoadedComponent {
     /// The pre-instantiated event handler, if the component exports one.
     pub fn event_handler(&self) -> Option<&EventHandlerPre<InvocationState>> {
         self.handler.as_ref()
+    }
+
+    /// The pre-instantiated OCPP handler, if the component exports one.
+    pub fn ocpp_handler(&self) -> Option<&OcppHandlerPre<InvocationState>> {
+        self.ocpp.as_ref()
     }
 
     pub fn pricing_rule(&self) -> Option<&PricingRulePre<InvocationState>> {

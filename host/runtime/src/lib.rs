@@ -27,7 +27,8 @@ pub use backends::{BackendSettings, Backends, DEFAULT_EVENTS_EXCHANGE, DEFAULT_Q
 pub use background::Background;
 pub use capabilities::shape::InvocationContext;
 pub use component::{
-    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, Overloaded, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
+    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, OCPP_HANDLER_EXPORT, Overloaded, PRICING_RULE_EXPORT,
+    TEMPLATE_EXPORT,
 };
 pub use error::RuntimeError;
 pub use registry::{DeployError, Deployed, Registry};

@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 use anyhow::Context as _;
 use joule_world::event_handler::EventHandlerPre;
 use joule_world::notification_template::NotificationTemplatePre;
+use joule_world::ocpp_handler::OcppHandlerPre;
 use joule_world::pricing_rule::PricingRulePre;
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
@@ -17,7 +18,8 @@ use crate::capabilities::callee::Callees;
 use crate::capabilities::shape::Load;
 use crate::capabilities::{self, Capabilities};
 use crate::component::{
-    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, PRICING_RULE_EXPORT, TEMPLATE_EXPORT,
+    ComponentHost, EVENT_HANDLER_EXPORT, HTTP_HANDLER_EXPORT, LoadedComponent, OCPP_HANDLER_EXPORT, PRICING_RULE_EXPORT,
+    TEMPLATE_EXPORT,
 };
 use crate::database::{CommitSignals, DatabaseBackend, OpenOptions};
 use crate::engine::Compiled;
@@ -138,6 +140,7 @@ pub(crate) fn prepare(
     let pre = linker.instantiate_pre(&compiled.component).map_err(link)?;
     let http = exported(HTTP_HANDLER_EXPORT).then(|| ProxyPre::new(pre.clone())).transpose().map_err(link)?;
     let handler = exported(EVENT_HANDLER_EXPORT).then(|| EventHandlerPre::new(pre.clone())).transpose().map_err(link)?;
+    let ocpp = exported(OCPP_HANDLER_EXPORT).then(|| OcppHandlerPre::new(pre.clone())).transpose().map_err(link)?;
     let rule = exported(PRICING_RULE_EXPORT).then(|| PricingRulePre::new(pre.clone())).transpose().map_err(link)?;
     let template = exported(TEMPLATE_EXPORT).then(|| NotificationTemplatePre::new(pre)).transpose().map_err(link)?;
     tracing::info!(component = %host.id, version, sha256 = %compiled.sha256, cached = compiled.cached, "component loaded");
@@ -148,6 +151,7 @@ pub(crate) fn prepare(
         exports,
         http,
         handler,
+        ocpp,
         rule,
         template,
         host: host.clone(),

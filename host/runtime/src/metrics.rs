@@ -36,6 +36,17 @@ struct OutcomeLabels {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OcppLabels {
+    action: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: String,
+}
+
 type Histograms = Family<TriggerLabels, Histogram, fn() -> Histogram>;
 
 /// From 100 µs to about 6.5 s, doubling.
@@ -56,6 +67,9 @@ pub struct Metrics {
     timers_pending: Gauge,
     timers_fired: Family<OutcomeLabels, Counter>,
     timer_lateness: Family<ComponentLabels, Histogram, fn() -> Histogram>,
+    ocpp_connected: Gauge,
+    ocpp_messages: Family<OcppLabels, Counter>,
+    ocpp_answer_durations: Family<ActionLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -97,6 +111,21 @@ impl Default for Metrics {
             "How long after its due time a timer was first delivered",
             timer_lateness.clone(),
         );
+        let ocpp_connected = Gauge::default();
+        let ocpp_messages = Family::<OcppLabels, Counter>::default();
+        let ocpp_answer_durations: Family<ActionLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(seconds_histogram);
+        registry.register("ocpp_connected_charge_points", "Charge points connected to this replica", ocpp_connected.clone());
+        registry.register(
+            "ocpp_messages",
+            "CALLs from charge points, by action and outcome: result, call_error, refused (by the host) or replayed",
+            ocpp_messages.clone(),
+        );
+        registry.register(
+            "ocpp_answer_duration_seconds",
+            "From a charge point's CALL arriving to its answer being sent, by action",
+            ocpp_answer_durations.clone(),
+        );
         Self {
             registry,
             invocations,
@@ -110,6 +139,9 @@ impl Default for Metrics {
             timers_pending,
             timers_fired,
             timer_lateness,
+            ocpp_connected,
+            ocpp_messages,
+            ocpp_answer_durations,
         }
     }
 }
@@ -162,6 +194,18 @@ impl Metrics {
         self.timers_fired.get_or_create(&OutcomeLabels { component: component.into(), outcome: outcome.into() }).inc();
         if let Some(late) = late {
             self.timer_lateness.get_or_create(&ComponentLabels { component: component.into() }).observe(late.as_secs_f64());
+        }
+    }
+
+    pub fn ocpp_connected(&self, charge_points: usize) {
+        self.ocpp_connected.set(i64::try_from(charge_points).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a charge point's CALL and, when it was answered after running, how long that took.
+    pub fn ocpp_message(&self, action: &str, outcome: &str, answered_in: Option<Duration>) {
+        self.ocpp_messages.get_or_create(&OcppLabels { action: action.into(), outcome: outcome.into() }).inc();
+        if let Some(took) = answered_in {
+            self.ocpp_answer_durations.get_or_create(&ActionLabels { action: action.into() }).observe(took.as_secs_f64());
         }
     }
 

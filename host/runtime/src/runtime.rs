@@ -251,6 +251,9 @@ fn required_exports(manifest: &Manifest, id: &str) -> Vec<RequiredExport> {
     if manifest.schedule_triggers.iter().any(|t| t.component == id) {
         need(crate::EVENT_HANDLER_EXPORT, "its schedule trigger needs".into());
     }
+    if let Some(trigger) = manifest.ocpp_triggers.iter().find(|t| t.components().any(|c| c == id)) {
+        need(crate::OCPP_HANDLER_EXPORT, format!("its OCPP trigger ({}) needs", trigger.key("component")));
+    }
     for (caller, config) in &manifest.components {
         if config.grants.pricing.as_ref().is_some_and(|p| p.rules.contains(id)) {
             need(crate::PRICING_RULE_EXPORT, format!("component {caller:?} needs to run it as a pricing rule"));

@@ -12,27 +12,39 @@ mod generated {
         imports: { default: async | trappable | tracing },
     });
 
+    /// A world that imports the capabilities and exports something: its imports are the
+    /// types generated above, so every such world shares one set of host implementations.
+    macro_rules! world_with_capabilities {
+        ($world:literal) => {
+            wasmtime::component::bindgen!({
+                path: "../../wit/platform.wit",
+                additional_derives: [PartialEq],
+                world: $world,
+                imports: { default: async | trappable | tracing },
+                exports: { default: async },
+                with: {
+                    "joule:platform/database": crate::generated::joule::platform::database,
+                    "joule:platform/kv": crate::generated::joule::platform::kv,
+                    "joule:platform/events": crate::generated::joule::platform::events,
+                    "joule:platform/variables": crate::generated::joule::platform::variables,
+                    "joule:platform/pricing": crate::generated::joule::platform::pricing,
+                    "joule:platform/pricing-types": crate::generated::joule::platform::pricing_types,
+                    "joule:platform/templates": crate::generated::joule::platform::templates,
+                    "joule:platform/timers": crate::generated::joule::platform::timers,
+                    "joule:platform/identity": crate::generated::joule::platform::identity,
+                    "joule:platform/event-types": crate::generated::joule::platform::event_types,
+                    "joule:platform/message-types": crate::generated::joule::platform::message_types,
+                },
+            });
+        };
+    }
+
     pub mod event_handler {
-        wasmtime::component::bindgen!({
-            path: "../../wit/platform.wit",
-            additional_derives: [PartialEq],
-            world: "joule:platform/event-handler",
-            imports: { default: async | trappable | tracing },
-            exports: { default: async },
-            with: {
-                "joule:platform/database": crate::generated::joule::platform::database,
-                "joule:platform/kv": crate::generated::joule::platform::kv,
-                "joule:platform/events": crate::generated::joule::platform::events,
-                "joule:platform/variables": crate::generated::joule::platform::variables,
-                "joule:platform/pricing": crate::generated::joule::platform::pricing,
-                "joule:platform/pricing-types": crate::generated::joule::platform::pricing_types,
-                "joule:platform/templates": crate::generated::joule::platform::templates,
-                "joule:platform/timers": crate::generated::joule::platform::timers,
-                "joule:platform/identity": crate::generated::joule::platform::identity,
-                "joule:platform/event-types": crate::generated::joule::platform::event_types,
-                "joule:platform/message-types": crate::generated::joule::platform::message_types,
-            },
-        });
+        world_with_capabilities!("joule:platform/event-handler");
+    }
+
+    pub mod ocpp_handler {
+        world_with_capabilities!("joule:platform/ocpp-handler");
     }
 
     pub mod pricing_rule {
@@ -70,6 +82,12 @@ pub use generated::{Capabilities, CapabilitiesPre};
 pub mod event_handler {
     pub use crate::generated::event_handler::exports::joule::platform::handler;
     pub use crate::generated::event_handler::{EventHandler, EventHandlerPre};
+}
+
+/// The `ocpp-handler` world: capabilities plus the exported `charge-point`.
+pub mod ocpp_handler {
+    pub use crate::generated::ocpp_handler::exports::joule::platform::charge_point;
+    pub use crate::generated::ocpp_handler::{OcppHandler, OcppHandlerPre};
 }
 
 /// The `pricing-rule` world: the exported `rule`, and no imports.

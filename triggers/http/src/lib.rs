@@ -24,7 +24,7 @@ use joule_runtime::{InvocationContext, ManifestError, Runtime};
 pub use crate::access::DEV_JWKS_PATH;
 pub use crate::rate_limit::RateLimits;
 pub use crate::invoke::invoke;
-use joule_http_server::{Body, response, server};
+use joule_http_server::{Body, Upgrades, response, server};
 use crate::router::Router;
 pub use joule_http_server::{ConnectionLimits, Peer};
 
@@ -84,6 +84,8 @@ struct Shared {
     limits: RateLimits,
     router: Router,
     settings: HttpSettings,
+    /// Paths another protocol takes over (OCPP's WebSocket endpoint), answered before routes.
+    upgrades: Option<Arc<dyn Upgrades>>,
     draining: AtomicBool,
 }
 
@@ -113,8 +115,15 @@ impl HttpTrigger {
         for route in router.routes() {
             tracing::info!(route = %route.full, component = %route.component, "route");
         }
-        let shared = Shared { runtime, verifier, limits, router, settings, draining: AtomicBool::new(false) };
+        let shared = Shared { runtime, verifier, limits, router, settings, upgrades: None, draining: AtomicBool::new(false) };
         Ok(Self { shared: Arc::new(shared) })
+    }
+
+    /// Hands the paths `upgrades` claims to it, ahead of every route.
+    pub fn with_upgrades(self, upgrades: Arc<dyn Upgrades>) -> Self {
+        let mut shared = Arc::into_inner(self.shared).expect("not serving yet");
+        shared.upgrades = Some(upgrades);
+        Self { shared: Arc::new(shared) }
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
@@ -185,6 +194,9 @@ impl Shared {
                 return response;
             }
             _ => {}
+        }
+        if let Some(upgrades) = self.upgrades.as_ref().filter(|upgrades| upgrades.claims(path)) {
+            return upgrades.answer(peer, request).await;
         }
         let client = peer.client;
         let Some(matched) = self.router.find(path) else {

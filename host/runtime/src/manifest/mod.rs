@@ -8,6 +8,7 @@ mod error;
 mod raw;
 mod template;
 mod validate;
+mod validate_ocpp;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub struct Manifest {
     pub http_triggers: Vec<HttpTriggerConfig>,
     pub amqp_triggers: Vec<AmqpTriggerConfig>,
     pub schedule_triggers: Vec<ScheduleTriggerConfig>,
+    pub ocpp_triggers: Vec<OcppTriggerConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +258,40 @@ impl ScheduleTriggerConfig {
     pub fn next_tick(&self, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
         let local = after.with_timezone(&self.time_zone);
         self.schedule.find_next_occurrence(&local, false).ok().map(|tick| tick.with_timezone(&chrono::Utc))
+    }
+}
+
+/// One `[[trigger.ocpp]]` entry: charge points connecting under `prefix` are handled by
+/// `component`, except the actions `actions` routes to other components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcppTriggerConfig {
+    pub index: usize,
+    /// The route as written, such as "/ocpp/:chargePointId".
+    pub route: String,
+    /// The path before the charge point id, such as "/ocpp".
+    pub prefix: String,
+    pub component: String,
+    /// OCPP action name to the component handling it instead.
+    pub actions: BTreeMap<String, String>,
+}
+
+impl OcppTriggerConfig {
+    /// The route's last segment, which names the charge point.
+    pub const ID_SEGMENT: &str = ":chargePointId";
+
+    /// The key naming this entry in error messages.
+    pub fn key(&self, field: &str) -> String {
+        format!("trigger.ocpp[{}].{field}", self.index)
+    }
+
+    /// The component that handles `action`.
+    pub fn component_for(&self, action: &str) -> &str {
+        self.actions.get(action).map_or(&self.component, String::as_str)
+    }
+
+    /// Every component this entry runs, the default first.
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.component.as_str()).chain(self.actions.values().map(String::as_str))
     }
 }
 

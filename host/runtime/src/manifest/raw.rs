@@ -67,6 +67,21 @@ pub struct RawTriggers {
     pub amqp: Vec<RawAmqpTrigger>,
     #[serde(default)]
     pub schedule: Vec<RawScheduleTrigger>,
+    #[serde(default)]
+    pub ocpp: Vec<RawOcppTrigger>,
+}
+
+/// Joule: OCPP charge points connecting over WebSocket, each CALL handled by a component.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOcppTrigger {
+    /// A path ending in `/:chargePointId`, such as "/ocpp/:chargePointId".
+    pub route: String,
+    /// The component that decides who connects and handles every action not in `actions`.
+    pub component: String,
+    /// Actions handled by another component, such as `{ Authorize = "accounts" }`.
+    #[serde(default)]
+    pub actions: BTreeMap<String, String>,
 }
 
 /// Joule: an event delivered to a component on a cron schedule.

@@ -40,13 +40,13 @@ fn deserialize(file: &Path, text: &str) -> Result<RawManifest, ManifestError> {
     })
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     file: &'a Path,
     root: &'a Path,
 }
 
 impl Validator<'_> {
-    fn error(&self, key: impl Into<String>, message: impl Into<String>) -> ManifestError {
+    pub(super) fn error(&self, key: impl Into<String>, message: impl Into<String>) -> ManifestError {
         ManifestError::new(self.file, message).at_key(key)
     }
 
@@ -96,6 +96,7 @@ impl Validator<'_> {
             .enumerate()
             .map(|(index, trigger)| self.schedule_trigger(index, trigger, &components))
             .collect::<Result<Vec<_>, _>>()?;
+        let ocpp_triggers = self.ocpp_triggers(raw.trigger.ocpp, &components)?;
         Ok(Manifest {
             file: self.file.to_path_buf(),
             root,
@@ -105,6 +106,7 @@ impl Validator<'_> {
             http_triggers,
             amqp_triggers,
             schedule_triggers,
+            ocpp_triggers,
         })
     }
 

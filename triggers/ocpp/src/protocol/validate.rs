@@ -203,6 +203,16 @@ impl Validator {
         self.check(protocol, initiator, Half::Request, action, payload)
     }
 
+    /// Whether `initiator` sends `action` as a CALL in `protocol`: decoding an empty payload
+    /// tells an unknown or wrong-way action from a merely incomplete payload.
+    pub fn is_call_from(&self, protocol: Protocol, initiator: Initiator, action: &str) -> bool {
+        let empty = RawValue::from_string("{}".to_owned()).expect("{} is JSON");
+        !matches!(
+            self.request(protocol, initiator, action, &empty),
+            Err(PayloadError::UnknownAction { .. } | PayloadError::WrongDirection { .. })
+        )
+    }
+
     /// Checks the payload of a CALLRESULT answering a CALL for `action` sent by `initiator`.
     pub fn response(
         &self,
