@@ -17,6 +17,10 @@
 //!   how late (p50, p99), embedded and on Postgres;
 //! - `swap`: from a deploy call to the first request served by the new version, on the
 //!   replica that took it and on a second sharing its Postgres, cold and cached compile;
+//! - `ocpp`: 1,000 OCPP 1.6 charge points on WebSockets to the test guest `charge-point`
+//!   (embedded), each beating every 5 s and one in ten sending MeterValues every second: how
+//!   long connecting them all takes, messages answered per second, CALL to answer (p50, p99),
+//!   CALLERRORs, and the host's resident memory per connection;
 //! - `criterion`: the in-process cost of one invocation;
 //! - `memory` and `connections`: see `pressure.rs`.
 //!
@@ -31,6 +35,7 @@ mod database;
 mod events;
 mod host;
 mod identity;
+mod ocpp;
 mod pressure;
 mod swap;
 mod timers;
@@ -65,6 +70,7 @@ enum Section {
     Events,
     Timers,
     Swap,
+    Ocpp,
     Criterion,
     Memory,
     Connections,
@@ -103,6 +109,7 @@ fn main() -> anyhow::Result<()> {
             Section::Events => bench.events()?,
             Section::Timers => bench.timers()?,
             Section::Swap => bench.swap()?,
+            Section::Ocpp => bench.ocpp()?,
             Section::Criterion => bench.criterion()?,
             Section::Memory => bench.memory()?,
             Section::Connections => bench.connections()?,
@@ -280,6 +287,55 @@ impl Bench {
         drop((a, b));
         self.row(format!("hot swap, cold compile ({rounds} deploys)"), cold.summary());
         self.row(format!("hot swap, cached compile ({rounds} deploys)"), cached.summary());
+        Ok(())
+    }
+
+    fn ocpp(&mut self) -> anyhow::Result<()> {
+        let manifest = self.manifest("tests/manifests/ocpp.toml")?;
+        // The generated fleet instead of the tests' two charge points; pings and the idle
+        // timeout as they are by default.
+        let host = Host::start(&self.joule, &manifest, &[("JOULE_VARIABLE_CHARGE_POINTS", ocpp::charge_points())])?;
+        let window = std::time::Duration::from_secs(if self.quick { 3 } else { 10 });
+        let figures = ocpp::measure(&host, window)?;
+        drop(host);
+        let (fleet, metering) = (ocpp::CHARGE_POINTS, ocpp::CHARGE_POINTS / ocpp::METERING_ONE_IN);
+        let offered = f64::from(fleet) / ocpp::HEARTBEAT_EVERY.as_secs_f64()
+            + f64::from(metering) / ocpp::METER_VALUES_EVERY.as_secs_f64();
+        self.row(
+            format!("OCPP 1.6: {fleet} charge points connected and booted, {} handshakes at a time, embedded", ocpp::DIALING),
+            format!(
+                "{:.2} s in all; handshake + BootNotification p50 {:.1} ms, p99 {:.1} ms",
+                figures.connect_all.as_secs_f64(),
+                figures.connect_p50_ms,
+                figures.connect_p99_ms
+            ),
+        );
+        self.row(
+            format!(
+                "OCPP 1.6, {fleet} connected: Heartbeat every {:?} each, MeterValues every {:?} from {metering}, {}",
+                ocpp::HEARTBEAT_EVERY,
+                ocpp::METER_VALUES_EVERY,
+                self.duration
+            ),
+            format!(
+                "{:.0} answered/s of {offered:.0} offered ({} Heartbeats, {} MeterValues); CALL to answer p50 {:.1} ms, p99 {:.1} ms",
+                figures.answered_per_second, figures.heartbeats, figures.meter_values, figures.p50_ms, figures.p99_ms
+            ),
+        );
+        let errors = match &figures.first_call_error {
+            Some(first) => format!("{}, the first: {first}", figures.call_errors),
+            None => figures.call_errors.to_string(),
+        };
+        self.row("OCPP CALLERRORs among those answers (expected 0)", errors);
+        self.row(
+            format!("joule resident memory, OCPP: one charge point came and went / {fleet} connected"),
+            format!(
+                "{:.1} / {:.1} MiB: {:.0} KiB per connection",
+                figures.idle_mib,
+                figures.connected_mib,
+                figures.per_connection_kib()
+            ),
+        );
         Ok(())
     }
 

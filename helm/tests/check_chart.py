@@ -324,8 +324,15 @@ def check_services(context: str, docs: list[dict], values: dict) -> None:
         if spec.get("ingressClassName") != "nginx":
             fail(context, "the Ingress class is not nginx")
         paths = [p for rule in spec["rules"] for p in rule["http"]["paths"]]
-        if [(p["path"], p["backend"]["service"]["port"].get("name")) for p in paths] != [("/api/v1", "http")]:
-            fail(context, f"Ingress paths {paths}, expected /api/v1 to the http port")
+        ocpp_path = values["ingress"].get("ocppPath")
+        expected = [("/api/v1", "http")] + ([(ocpp_path, "http")] if ocpp_path else [])
+        if [(p["path"], p["backend"]["service"]["port"].get("name")) for p in paths] != expected:
+            fail(context, f"Ingress paths {paths}, expected {expected}")
+        # A WebSocket idle longer than NGINX's read timeout is cut: it must outlast the pings.
+        annotations = ingress["metadata"].get("annotations", {})
+        read_timeout = int(annotations.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60"))
+        if ocpp_path and read_timeout <= 30:
+            fail(context, f"proxy-read-timeout {read_timeout}s does not outlast the 30 s OCPP pings")
 
 
 def check_migration(context: str, docs: list[dict], values: dict) -> None:

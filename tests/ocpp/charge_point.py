@@ -16,7 +16,7 @@ came within `--timeout` ("Timeout") or when the connection was gone ("Connection
 A refused handshake prints `{"step": "connect", "ok": false, "status": 401}`. The exit
 status is 0 unless the script itself crashed.
 
-Scenarios: basic, fault, hold (see SCENARIOS below). The virtual environment with the
+Scenarios: basic, station, fault, hold (see SCENARIOS below). The virtual environment with the
 pinned packages (tests/ocpp/requirements.txt) is made by scripts/test.
 """
 
@@ -169,6 +169,29 @@ def status_available(protocol):
     )
 
 
+# The statuses a connector goes through as a car plugs in, charges, stops and leaves: 1.6
+# names each phase, 2.0.1 only whether the connector is occupied.
+STATION_STATUSES = {
+    "1.6": ["available", "preparing", "charging", "suspended_ev", "finishing", "available"],
+    "2.0.1": ["available", "occupied", "available"],
+}
+
+
+def status(protocol, name, connector=1):
+    if protocol == "1.6":
+        return call16.StatusNotification(
+            connector_id=connector,
+            error_code=enums16.ChargePointErrorCode.no_error,
+            status=getattr(enums16.ChargePointStatus, name),
+        )
+    return call201.StatusNotification(
+        timestamp=now(),
+        connector_status=getattr(enums201.ConnectorStatusEnumType, name),
+        evse_id=connector,
+        connector_id=1,
+    )
+
+
 def authorize(protocol, token):
     if protocol == "1.6":
         return call16.Authorize(id_tag=token)
@@ -190,6 +213,17 @@ async def basic(run, args):
     await run.step("StatusNotification", status_available(p))
     for token in ("TOKEN-1", "BLOCKED", "UNKNOWN"):
         await run.step("Authorize", authorize(p, token))
+
+
+async def station(run, args):
+    """What a charger says to the stations component: who it is, that it lives, its
+    connector's statuses (connector 1, then connector 9, which the station lacks)."""
+    p = args.protocol
+    await run.step("BootNotification", boot(p))
+    await run.step("Heartbeat", heartbeat(p))
+    for name in STATION_STATUSES[p]:
+        await run.step("StatusNotification", status(p, name))
+    await run.step("StatusNotification", status(p, "available", connector=9))
 
 
 async def fault(run, args):
@@ -214,7 +248,7 @@ async def hold(run, args):
     await asyncio.sleep(max(0, start + args.hold - time.monotonic()))
 
 
-SCENARIOS = {"basic": basic, "fault": fault, "hold": hold}
+SCENARIOS = {"basic": basic, "station": station, "fault": fault, "hold": hold}
 
 
 # --- connection -------------------------------------------------------------------------

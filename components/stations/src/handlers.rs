@@ -3,13 +3,15 @@
 use chrono::Utc;
 use joule_sdk::access::Caller;
 use joule_sdk::api::{self, ApiError, Page, Problems};
+use joule_sdk::db;
 use serde_json::json;
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
 use crate::input::{self, NewConnector};
-use crate::station::{Connector, INITIAL_STATUS, Station};
-use crate::store;
+use crate::ocpp_input::{self, OcppConfig};
+use crate::station::{Connector, INITIAL_STATUS, Ocpp, Station};
+use crate::{charge_points, password, store};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -24,11 +26,13 @@ pub fn create(request: Request, _: Params) -> Result {
         address: new.address,
         time_zone: new.time_zone,
         tariff_id: new.tariff_id,
-        connectors: new.connectors.into_iter().map(|c| connector(c, INITIAL_STATUS)).collect(),
+        connectors: new.connectors.into_iter().map(|c| connector(c, INITIAL_STATUS, None)).collect(),
+        ocpp: new.ocpp.map(|c| Ocpp::configured(c.charge_point_id, c.protocol)),
         created_at: now,
         updated_at: now,
     };
-    store::insert(&station)?;
+    ensure_free(station.id, station.ocpp.as_ref())?;
+    store::insert(&station).map_err(|e| unless_taken(e, station.ocpp.as_ref()))?;
     api::publish("station.created.v1", &station)?;
     let mut response = api::json(201, &station);
     response.set_header("location", format!("/api/v1/stations/{}", station.id));
@@ -59,15 +63,27 @@ pub fn update(request: Request, params: Params) -> Result {
     station.tariff_id = patch.tariff_id.unwrap_or(station.tariff_id);
     let connectors_changed = patch.connectors.is_some();
     if let Some(connectors) = patch.connectors {
-        // A connector that stays keeps its status; a new one starts available.
+        // A connector that stays keeps its statuses; a new one starts available.
         let status_of = |id: &str| {
-            station.connectors.iter().find(|c| c.connector_id == id).map_or(INITIAL_STATUS.to_string(), |c| c.status.clone())
+            let kept = station.connectors.iter().find(|c| c.connector_id == id);
+            kept.map_or((INITIAL_STATUS.to_string(), None), |c| (c.status.clone(), c.ocpp_status.clone()))
         };
-        let statuses: Vec<String> = connectors.iter().map(|c| status_of(&c.connector_id)).collect();
-        station.connectors = connectors.into_iter().zip(statuses).map(|(c, status)| connector(c, &status)).collect();
+        let statuses: Vec<_> = connectors.iter().map(|c| status_of(&c.connector_id)).collect();
+        station.connectors =
+            connectors.into_iter().zip(statuses).map(|(c, (status, ocpp))| connector(c, &status, ocpp)).collect();
+    }
+    let ocpp_before = station.ocpp.clone();
+    let ocpp_changed = patch.ocpp.is_some();
+    if let Some(config) = patch.ocpp {
+        station.ocpp = config.map(|config| reconfigured(ocpp_before.as_ref(), config));
+        ensure_free(station.id, station.ocpp.as_ref())?;
     }
     station.updated_at = Utc::now();
     store::update(&station, connectors_changed)?;
+    if ocpp_changed {
+        charge_points::replace(station.id, ocpp_before.as_ref(), station.ocpp.as_ref())
+            .map_err(|e| unless_taken(e, station.ocpp.as_ref()))?;
+    }
     api::publish("station.updated.v1", &station)?;
     Ok(api::json(200, &station))
 }
@@ -106,6 +122,61 @@ pub fn set_connector_status(request: Request, params: Params) -> Result {
     Ok(api::json(200, &connector))
 }
 
+/// `PUT /stations/{id}/ocpp-password`: sets the password the station's charge point connects
+/// with. Nothing is published: it is a secret, and the station JSON shows only `passwordSet`.
+pub fn set_ocpp_password(request: Request, params: Params) -> Result {
+    Caller::require_operator()?;
+    let secret = ocpp_input::password(&api::read_json(&request)?)?;
+    // Hashed before the station's turn is taken, so its row is not held while Argon2 runs.
+    let hash = password::hash(&secret).map_err(|e| {
+        eprintln!("hashing a charge point password failed: {e}");
+        ApiError::new(500, "internal_error", "the password could not be stored")
+    })?;
+    let station = claimed(&params)?;
+    if !charge_points::set_password(station.id, &hash, Utc::now())? {
+        return Err(ApiError::new(
+            422,
+            "ocpp_not_configured",
+            "the station has no OCPP charge point: set ocpp.chargePointId first (PATCH /api/v1/stations/{id})",
+        ));
+    }
+    Ok(api::no_content())
+}
+
+/// A station's charge point after `config`: the same charge point keeps what is known of it,
+/// another starts with nothing (no password, no boot).
+fn reconfigured(current: Option<&Ocpp>, config: OcppConfig) -> Ocpp {
+    match current {
+        Some(current) if current.charge_point_id == config.charge_point_id => {
+            Ocpp { protocol: config.protocol, ..current.clone() }
+        }
+        _ => Ocpp::configured(config.charge_point_id, config.protocol),
+    }
+}
+
+/// 409 when another station already has the charge point.
+fn ensure_free(station_id: Uuid, ocpp: Option<&Ocpp>) -> Result<()> {
+    let Some(ocpp) = ocpp else { return Ok(()) };
+    match charge_points::owner(&ocpp.charge_point_id)? {
+        Some(owner) if owner != station_id => Err(taken(&ocpp.charge_point_id)),
+        _ => Ok(()),
+    }
+}
+
+/// A unique violation where a charge point was written: another station took it meanwhile.
+fn unless_taken(error: db::Error, ocpp: Option<&Ocpp>) -> ApiError {
+    match (error, ocpp) {
+        (db::Error::ConstraintViolation(_), Some(ocpp)) => taken(&ocpp.charge_point_id),
+        (error, _) => error.into(),
+    }
+}
+
+fn taken(charge_point_id: &str) -> ApiError {
+    let message = format!("another station already has the charge point {charge_point_id:?}");
+    ApiError::conflict("charge_point_taken", message)
+        .with_details(json!({ "ocpp.chargePointId": "is another station's charge point" }))
+}
+
 /// An id that is not a UUID names no station: 404, like any unknown id.
 fn station_id(params: &Params) -> Result<Uuid> {
     let raw = params.get("id").unwrap_or_default();
@@ -126,6 +197,12 @@ fn claimed(params: &Params) -> Result<Station> {
     existing(params)
 }
 
-fn connector(new: NewConnector, status: &str) -> Connector {
-    Connector { connector_id: new.connector_id, kind: new.kind, max_power_kw: new.max_power_kw, status: status.to_string() }
+fn connector(new: NewConnector, status: &str, ocpp_status: Option<String>) -> Connector {
+    Connector {
+        connector_id: new.connector_id,
+        kind: new.kind,
+        max_power_kw: new.max_power_kw,
+        status: status.to_string(),
+        ocpp_status,
+    }
 }

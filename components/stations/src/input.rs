@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use joule_sdk::api::{ApiError, Problems, Reader};
 use serde_json::Value;
 
+use crate::ocpp_input::{self, OcppConfig};
 use crate::station::{CONNECTOR_STATUSES, CONNECTOR_TYPES, Location};
 
 // Every string and list is bounded, so a station's events stay a few KiB.
@@ -32,6 +33,7 @@ pub struct NewStation {
     pub time_zone: String,
     pub tariff_id: Option<String>,
     pub connectors: Vec<NewConnector>,
+    pub ocpp: Option<OcppConfig>,
 }
 
 /// A partial update: `None` leaves a field as it is; `Some(None)` clears an optional one.
@@ -43,9 +45,11 @@ pub struct StationPatch {
     pub time_zone: Option<String>,
     pub tariff_id: Option<Option<String>>,
     pub connectors: Option<Vec<NewConnector>>,
+    /// `Some(None)` removes the charge point.
+    pub ocpp: Option<Option<OcppConfig>>,
 }
 
-const FIELDS: [&str; 6] = ["name", "location", "address", "timeZone", "tariffId", "connectors"];
+const FIELDS: [&str; 7] = ["name", "location", "address", "timeZone", "tariffId", "connectors", "ocpp"];
 
 pub fn new_station(body: &Value) -> Result<NewStation, ApiError> {
     let mut problems = Problems::new();
@@ -57,6 +61,7 @@ pub fn new_station(body: &Value) -> Result<NewStation, ApiError> {
     let time_zone = time_zone(&reader, &mut problems);
     let tariff_id = reader.optional_string("tariffId", MAX_TARIFF_ID, &mut problems);
     let connectors = connectors(&reader, true, &mut problems);
+    let ocpp = ocpp_input::ocpp(body, &reader, &mut problems);
     problems.finish()?;
     let complete = "every field was checked above";
     Ok(NewStation {
@@ -66,6 +71,7 @@ pub fn new_station(body: &Value) -> Result<NewStation, ApiError> {
         time_zone: time_zone.expect(complete),
         tariff_id: tariff_id.expect(complete),
         connectors: connectors.expect(complete),
+        ocpp: ocpp.expect(complete),
     })
 }
 
@@ -91,6 +97,9 @@ pub fn station_patch(body: &Value) -> Result<StationPatch, ApiError> {
     }
     if reader.has("connectors") {
         patch.connectors = connectors(&reader, true, &mut problems);
+    }
+    if reader.has("ocpp") {
+        patch.ocpp = ocpp_input::ocpp(body, &reader, &mut problems);
     }
     problems.finish()?;
     Ok(patch)
@@ -193,6 +202,7 @@ mod tests {
         assert_eq!(station.name, "Harbour Hub");
         assert_eq!(station.address, None);
         assert_eq!(station.connectors[1].max_power_kw, 22.0);
+        assert_eq!(station.ocpp, None);
     }
 
     #[test]
@@ -203,8 +213,17 @@ mod tests {
         body["connectors"][1]["connectorId"] = json!("1");
         body["connectors"][0]["type"] = json!("Plug");
         body["connectors"][0]["maxPowerKw"] = json!(0);
+        body["ocpp"] = json!({ "chargePointId": "CP:1", "protocol": "ocpp3" });
         let details = details(new_station(&body).unwrap_err());
-        for field in ["timeZone", "location.lat", "connectors[1].connectorId", "connectors[0].type", "connectors[0].maxPowerKw"] {
+        for field in [
+            "timeZone",
+            "location.lat",
+            "connectors[1].connectorId",
+            "connectors[0].type",
+            "connectors[0].maxPowerKw",
+            "ocpp.chargePointId",
+            "ocpp.protocol",
+        ] {
             assert!(details.get(field).is_some(), "{field} missing from {details}");
         }
     }
@@ -230,6 +249,10 @@ mod tests {
         assert_eq!(patch.address, Some(None));
         assert_eq!(patch.time_zone, None);
         assert_eq!(patch.connectors, None);
+        assert_eq!(patch.ocpp, None);
+        assert_eq!(station_patch(&json!({ "ocpp": null })).unwrap().ocpp, Some(None));
+        let patch = station_patch(&json!({ "ocpp": { "chargePointId": "CP-1" } })).unwrap();
+        assert_eq!(patch.ocpp.unwrap().unwrap().charge_point_id, "CP-1");
         let details = details(station_patch(&json!({ "name": null, "bogus": 1 })).unwrap_err());
         assert_eq!(details["name"], "is required");
         assert_eq!(details["bogus"], "is not a known field");

@@ -1,9 +1,17 @@
-//! The stations component: charging stations, their connectors and connector status.
+//! The stations component: charging stations, their connectors and connector status, and
+//! the OCPP charge points that report it.
 
+mod charge_points;
 mod handlers;
 mod input;
+mod ocpp;
+mod ocpp_input;
+mod ocpp_messages;
+mod password;
 mod station;
 mod store;
+
+pub use ocpp::Stations;
 
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
@@ -17,15 +25,20 @@ pub fn route(request: Request) -> Response {
     router.patch("/api/v1/stations/:id", handlers::update);
     router.delete("/api/v1/stations/:id", handlers::delete);
     router.put("/api/v1/stations/:id/connectors/:connector_id/status", handlers::set_connector_status);
+    router.put("/api/v1/stations/:id/ocpp-password", handlers::set_ocpp_password);
     router.handle(request)
 }
 
-/// The wasm export; unit tests build natively without it.
+/// The wasm exports, HTTP and OCPP; unit tests build natively without them.
 #[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code, reason = "the export glue that #[http_component] generates")]
+#[allow(unsafe_code, reason = "the export glue that #[http_component] and export_ocpp_handler! generate")]
 mod export {
+    use super::Stations;
+
     #[spin_sdk::http_component]
     fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
         super::route(request)
     }
+
+    joule_sdk::export_ocpp_handler!(Stations);
 }

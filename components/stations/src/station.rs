@@ -28,6 +28,43 @@ pub struct Connector {
     pub kind: String,
     pub max_power_kw: f64,
     pub status: String,
+    /// The status the charge point last reported, in its OCPP version's words; `None` until then.
+    pub ocpp_status: Option<String>,
+}
+
+/// The station's OCPP charge point, as the API shows it: never its password hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ocpp {
+    pub charge_point_id: String,
+    /// "ocpp1.6" or "ocpp2.0.1"; `None` admits either.
+    pub protocol: Option<String>,
+    pub password_set: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub last_boot_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl Ocpp {
+    /// A charge point just configured: nothing is known of it yet.
+    pub fn configured(charge_point_id: String, protocol: Option<String>) -> Self {
+        Self {
+            charge_point_id,
+            protocol,
+            password_set: false,
+            vendor: None,
+            model: None,
+            serial_number: None,
+            firmware_version: None,
+            last_boot_at: None,
+            last_seen_at: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +77,8 @@ pub struct Station {
     pub time_zone: String,
     pub tariff_id: Option<String>,
     pub connectors: Vec<Connector>,
+    /// Null when no OCPP charge point speaks for the station.
+    pub ocpp: Option<Ocpp>,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "rfc3339")]
@@ -48,4 +87,11 @@ pub struct Station {
 
 fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn optional_rfc3339<S: serde::Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
+    }
 }

@@ -6,10 +6,11 @@ use joule_sdk::api::Page;
 use joule_sdk::db::{self, Error, Row};
 use uuid::Uuid;
 
+use crate::charge_points;
 use crate::station::{Connector, Location, Station};
 
 const STATION_COLUMNS: &str = "id, name, lat, lng, address, time_zone, tariff_id, created_at, updated_at";
-const CONNECTOR_COLUMNS: &str = "station_id, connector_id, type, max_power_kw, status";
+const CONNECTOR_COLUMNS: &str = "station_id, connector_id, type, max_power_kw, status, ocpp_status";
 
 pub fn insert(station: &Station) -> Result<(), Error> {
     db::execute(
@@ -27,14 +28,18 @@ pub fn insert(station: &Station) -> Result<(), Error> {
             &station.updated_at,
         ],
     )?;
-    insert_connectors(station)
+    insert_connectors(station)?;
+    match &station.ocpp {
+        Some(ocpp) => charge_points::insert(station.id, ocpp),
+        None => Ok(()),
+    }
 }
 
 fn insert_connectors(station: &Station) -> Result<(), Error> {
     for (position, connector) in station.connectors.iter().enumerate() {
         db::execute(
-            "INSERT INTO connectors (station_id, connector_id, position, type, max_power_kw, status)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO connectors (station_id, connector_id, position, type, max_power_kw, status, ocpp_status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &station.id,
                 &connector.connector_id,
@@ -42,6 +47,7 @@ fn insert_connectors(station: &Station) -> Result<(), Error> {
                 &connector.kind,
                 &connector.max_power_kw,
                 &connector.status,
+                &connector.ocpp_status,
             ],
         )?;
     }
@@ -59,6 +65,7 @@ pub fn find(id: Uuid) -> Result<Option<Station>, Error> {
     for row in connectors.iter() {
         station.connectors.push(connector(row)?);
     }
+    station.ocpp = charge_points::of_station(id)?;
     Ok(Some(station))
 }
 
@@ -82,6 +89,16 @@ pub fn list(page: &Page) -> Result<(Vec<Station>, bool), Error> {
         let station_id: Uuid = row.get("station_id")?;
         if let Some(station) = stations.iter_mut().find(|s| s.id == station_id) {
             station.connectors.push(connector(row)?);
+        }
+    }
+    let charge_points = db::query(
+        &format!("SELECT {} FROM charge_points WHERE station_id IN ({page_filter})", charge_points::COLUMNS),
+        &[&after, &fetch],
+    )?;
+    for row in charge_points.iter() {
+        let station_id: Uuid = row.get("station_id")?;
+        if let Some(station) = stations.iter_mut().find(|s| s.id == station_id) {
+            station.ocpp = Some(charge_points::from_row(row)?);
         }
     }
     let more = stations.len() > page.limit as usize;
@@ -119,7 +136,7 @@ pub fn update(station: &Station, connectors_changed: bool) -> Result<(), Error> 
     Ok(())
 }
 
-/// Deletes a station and, by cascade, its connectors; returns whether it existed.
+/// Deletes a station and, by cascade, its connectors and charge point; returns whether it existed.
 pub fn delete(id: Uuid) -> Result<bool, Error> {
     Ok(db::execute("DELETE FROM stations WHERE id = $1", &[&id])? > 0)
 }
@@ -136,6 +153,25 @@ pub fn set_status(station: Uuid, connector_id: &str, status: &str, at: DateTime<
     Ok(changed > 0)
 }
 
+/// Sets a connector's status as its charge point reported it, with the platform status
+/// derived from it; returns whether the connector exists.
+pub fn set_ocpp_status(
+    station: Uuid,
+    connector_id: &str,
+    status: &str,
+    ocpp_status: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let changed = db::execute(
+        "UPDATE connectors SET status = $3, ocpp_status = $4 WHERE station_id = $1 AND connector_id = $2",
+        &[&station, &connector_id, &status, &ocpp_status],
+    )?;
+    if changed > 0 {
+        db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station, &at])?;
+    }
+    Ok(changed > 0)
+}
+
 fn station(row: Row<'_>) -> Result<Station, Error> {
     Ok(Station {
         id: row.get("id")?,
@@ -145,6 +181,7 @@ fn station(row: Row<'_>) -> Result<Station, Error> {
         time_zone: row.get("time_zone")?,
         tariff_id: row.get("tariff_id")?,
         connectors: Vec::new(),
+        ocpp: None,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
@@ -156,5 +193,6 @@ fn connector(row: Row<'_>) -> Result<Connector, Error> {
         kind: row.get("type")?,
         max_power_kw: row.get("max_power_kw")?,
         status: row.get("status")?,
+        ocpp_status: row.get("ocpp_status")?,
     })
 }

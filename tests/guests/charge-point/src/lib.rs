@@ -3,11 +3,12 @@
 //! - `connect` admits the charge points of the variable `charge_points`, a comma-separated
 //!   list of `id:password`;
 //! - `handle` records every CALL in `calls`, then answers BootNotification, Heartbeat,
-//!   StatusNotification, Authorize and DataTransfer with payloads valid against both versions'
-//!   schemas. Authorize's token `BLOCKED` is Blocked and `UNKNOWN` Invalid. DataTransfer's
-//!   `vendorId` picks a misbehaviour: `trap` panics, `error` answers a CALLERROR (its row must
-//!   roll back), `bad-response` answers against the response schema, `slow` answers after
-//!   1.5 s (so a test can send another CALL meanwhile);
+//!   StatusNotification, MeterValues, Authorize and DataTransfer with payloads valid against
+//!   both versions' schemas (StatusNotification and MeterValues with `{}`, as both versions
+//!   define them). Authorize's token `BLOCKED` is Blocked and `UNKNOWN` Invalid.
+//!   DataTransfer's `vendorId` picks a misbehaviour: `trap` panics, `error` answers a
+//!   CALLERROR (its row must roll back), `bad-response` answers against the response schema,
+//!   `slow` answers after 1.5 s (so a test can send another CALL meanwhile);
 //! - `GET /charge-point/calls` answers the recorded rows, in the order inserted.
 
 use std::time::Duration;
@@ -40,7 +41,7 @@ impl ChargePoint for Station {
         match request.action.as_str() {
             "BootNotification" => Ok(json!({ "status": "Accepted", "currentTime": ocpp::now(), "interval": 300 })),
             "Heartbeat" => Ok(json!({ "currentTime": ocpp::now() })),
-            "StatusNotification" => Ok(json!({})),
+            "StatusNotification" | "MeterValues" => Ok(json!({})),
             "Authorize" if request.is_v16() => {
                 Ok(json!({ "idTagInfo": { "status": token_status(&payload["idTag"]) } }))
             }

@@ -1,0 +1,116 @@
+//! The `charge_points` table: which OCPP charge point speaks for a station, its password
+//! hash, and what it last said of itself.
+
+use chrono::{DateTime, Utc};
+use joule_sdk::db::{self, Error, Row};
+use uuid::Uuid;
+
+use crate::station::Ocpp;
+
+/// The columns [`from_row`] reads. Only whether a password is set is read, never its hash.
+pub const COLUMNS: &str = "station_id, charge_point_id, protocol, (password_hash IS NOT NULL) AS password_set, \
+                           vendor, model, serial_number, firmware_version, last_boot_at, last_seen_at";
+
+/// What a connecting charge point is checked against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub protocol: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+/// What a charge point says of itself at boot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BootInfo {
+    pub vendor: String,
+    pub model: String,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+}
+
+pub fn of_station(station_id: Uuid) -> Result<Option<Ocpp>, Error> {
+    let rows = db::query(&format!("SELECT {COLUMNS} FROM charge_points WHERE station_id = $1"), &[&station_id])?;
+    rows.first().map(from_row).transpose()
+}
+
+pub fn from_row(row: Row<'_>) -> Result<Ocpp, Error> {
+    Ok(Ocpp {
+        charge_point_id: row.get("charge_point_id")?,
+        protocol: row.get("protocol")?,
+        password_set: row.get("password_set")?,
+        vendor: row.get("vendor")?,
+        model: row.get("model")?,
+        serial_number: row.get("serial_number")?,
+        firmware_version: row.get("firmware_version")?,
+        last_boot_at: row.get("last_boot_at")?,
+        last_seen_at: row.get("last_seen_at")?,
+    })
+}
+
+/// Writes a station's change of charge point. Another charge point id is another charge
+/// point: its row is replaced, so the password hash and boot info go with the old one.
+pub fn replace(station_id: Uuid, before: Option<&Ocpp>, after: Option<&Ocpp>) -> Result<(), Error> {
+    match (before, after) {
+        (Some(before), Some(after)) if before.charge_point_id == after.charge_point_id => {
+            db::execute(
+                "UPDATE charge_points SET protocol = $2 WHERE station_id = $1",
+                &[&station_id, &after.protocol],
+            )?;
+        }
+        (before, after) => {
+            if before.is_some() {
+                db::execute("DELETE FROM charge_points WHERE station_id = $1", &[&station_id])?;
+            }
+            if let Some(after) = after {
+                insert(station_id, after)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn insert(station_id: Uuid, ocpp: &Ocpp) -> Result<(), Error> {
+    db::execute(
+        "INSERT INTO charge_points (station_id, charge_point_id, protocol) VALUES ($1, $2, $3)",
+        &[&station_id, &ocpp.charge_point_id, &ocpp.protocol],
+    )
+    .map(drop)
+}
+
+/// The station that has `charge_point_id`, if any.
+pub fn owner(charge_point_id: &str) -> Result<Option<Uuid>, Error> {
+    let rows = db::query("SELECT station_id FROM charge_points WHERE charge_point_id = $1", &[&charge_point_id])?;
+    rows.first().map(|row| row.get("station_id")).transpose()
+}
+
+pub fn credentials(charge_point_id: &str) -> Result<Option<Credentials>, Error> {
+    let rows =
+        db::query("SELECT protocol, password_hash FROM charge_points WHERE charge_point_id = $1", &[&charge_point_id])?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    Ok(Some(Credentials { protocol: row.get("protocol")?, password_hash: row.get("password_hash")? }))
+}
+
+/// Sets the password hash; returns whether the station has a charge point.
+pub fn set_password(station_id: Uuid, hash: &str, at: DateTime<Utc>) -> Result<bool, Error> {
+    let changed =
+        db::execute("UPDATE charge_points SET password_hash = $2 WHERE station_id = $1", &[&station_id, &hash])?;
+    if changed > 0 {
+        db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at])?;
+    }
+    Ok(changed > 0)
+}
+
+/// Records a boot; the station changes (its `ocpp` shows the boot), so `updated_at` moves too.
+pub fn record_boot(station_id: Uuid, boot: &BootInfo, at: DateTime<Utc>) -> Result<(), Error> {
+    db::execute(
+        "UPDATE charge_points SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5,
+                                  last_boot_at = $6, last_seen_at = $6
+         WHERE station_id = $1",
+        &[&station_id, &boot.vendor, &boot.model, &boot.serial_number, &boot.firmware_version, &at],
+    )?;
+    db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at]).map(drop)
+}
+
+/// Records that the charge point spoke. Not a change of the station: `updated_at` stays.
+pub fn seen(station_id: Uuid, at: DateTime<Utc>) -> Result<(), Error> {
+    db::execute("UPDATE charge_points SET last_seen_at = $2 WHERE station_id = $1", &[&station_id, &at]).map(drop)
+}

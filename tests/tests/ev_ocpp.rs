@@ -1,0 +1,127 @@
+//! Charge points of the EV platform: an operator gives a station its charge point id and
+//! password, and a real charge point (PyPI `ocpp`) connects, boots, beats and reports its
+//! connectors' statuses, which the station then shows.
+
+use joule_tests::charge_point::{ChargePoint, OCPP16, OCPP201, Step};
+use joule_tests::ev::{create_tariff, get, station};
+use joule_tests::ocpp_socket::{Dial, OcppSocket};
+use joule_tests::{Joule, send_json};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct-horse-battery";
+
+async fn create(joule: &Joule, tariff: &str, ocpp: Value) -> String {
+    let mut body = station(tariff);
+    body["ocpp"] = ocpp;
+    let (status, created) = send_json(joule.operator().post(joule.url("/api/v1/stations")), &body).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
+async fn set_password(http: &reqwest::Client, joule: &Joule, station: &str, password: &str) -> (u16, Value) {
+    let url = joule.url(&format!("/api/v1/stations/{station}/ocpp-password"));
+    send_json(http.put(url), &json!({ "password": password })).await
+}
+
+fn connect_status(steps: &[Step]) -> Option<u16> {
+    steps.first().filter(|s| s.step == "connect").and_then(|s| s.status)
+}
+
+#[tokio::test]
+async fn an_operator_sets_up_a_charge_point_and_it_reports_in() {
+    let joule = Joule::platform().await;
+    let tariff = create_tariff(&joule).await;
+    let id = create(&joule, &tariff, json!({ "chargePointId": "EV-CP-16" })).await;
+    let (_, before) = get(&joule, &format!("/api/v1/stations/{id}")).await;
+    assert_eq!(before["ocpp"]["chargePointId"], "EV-CP-16");
+    assert_eq!(before["ocpp"]["passwordSet"], false);
+    assert_eq!(before["connectors"][0]["ocppStatus"], Value::Null);
+
+    // No password yet: nobody connects as this charge point.
+    let charger = ChargePoint::new("EV-CP-16", PASSWORD, OCPP16);
+    assert_eq!(connect_status(&charger.run(&joule.url(""), "station").await), Some(401));
+
+    // Only an operator sets it, and only a long enough one.
+    let driver = joule.driver("driver-1");
+    assert_eq!(set_password(&driver, &joule, &id, PASSWORD).await.0, 403);
+    let (status, body) = set_password(&joule.operator(), &joule, &id, "short").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["details"]["password"].is_string(), "{body}");
+    let unknown = "01900000-0000-7000-8000-000000000000";
+    assert_eq!(set_password(&joule.operator(), &joule, unknown, PASSWORD).await.0, 404);
+    assert_eq!(set_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
+
+    let steps = charger.run(&joule.url(""), "station").await;
+    assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
+    let boot = steps.iter().find(|s| s.step == "BootNotification").unwrap();
+    assert_eq!((&boot.response["status"], &boot.response["interval"]), (&json!("Accepted"), &json!(300)));
+
+    let (_, after) = get(&joule, &format!("/api/v1/stations/{id}")).await;
+    let ocpp = &after["ocpp"];
+    assert_eq!((&ocpp["vendor"], &ocpp["model"], &ocpp["passwordSet"]), (&json!("Joule Test"), &json!("CP-1"), &json!(true)));
+    assert!(ocpp["lastBootAt"].is_string() && ocpp["lastSeenAt"].is_string(), "{after}");
+    assert!(!after.to_string().contains(PASSWORD), "the password never comes back: {after}");
+    let connector = &after["connectors"][0];
+    assert_eq!((&connector["status"], &connector["ocppStatus"]), (&json!("Available"), &json!("Available")));
+
+    // A car that stopped drawing power still holds the connector.
+    let mut socket = OcppSocket::connect(&joule.url(""), Dial { id: "EV-CP-16", password: Some(PASSWORD), subprotocols: &["ocpp1.6"] })
+        .await
+        .unwrap();
+    let answer = socket.call("s1", "StatusNotification", json!({"connectorId": 1, "errorCode": "NoError", "status": "SuspendedEV"})).await;
+    assert_eq!(answer[0], 3, "{answer}");
+    let (_, suspended) = get(&joule, &format!("/api/v1/stations/{id}")).await;
+    let connector = &suspended["connectors"][0];
+    assert_eq!((&connector["status"], &connector["ocppStatus"]), (&json!("Charging"), &json!("SuspendedEV")));
+
+    let wrong = ChargePoint::new("EV-CP-16", "not-the-password-at-all", OCPP16);
+    assert_eq!(connect_status(&wrong.run(&joule.url(""), "station").await), Some(401));
+}
+
+#[tokio::test]
+async fn a_station_bound_to_2_0_1_takes_only_2_0_1() {
+    let joule = Joule::platform().await;
+    let tariff = create_tariff(&joule).await;
+    let id = create(&joule, &tariff, json!({ "chargePointId": "EV-CS-201", "protocol": "ocpp2.0.1" })).await;
+    assert_eq!(set_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
+    let steps = ChargePoint::new("EV-CS-201", PASSWORD, OCPP201).run(&joule.url(""), "station").await;
+    assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
+    let (_, after) = get(&joule, &format!("/api/v1/stations/{id}")).await;
+    assert_eq!(after["ocpp"]["protocol"], "ocpp2.0.1");
+    assert_eq!(after["connectors"][0]["ocppStatus"], "Available", "{after}");
+    let as_16 = ChargePoint::new("EV-CS-201", PASSWORD, OCPP16).run(&joule.url(""), "station").await;
+    assert_eq!(connect_status(&as_16), Some(401));
+}
+
+#[tokio::test]
+async fn charge_point_ids_are_checked_unique_and_a_new_one_forgets_the_password() {
+    let joule = Joule::platform().await;
+    let tariff = create_tariff(&joule).await;
+    let operator = joule.operator();
+    for (ocpp, field) in [
+        (json!({ "chargePointId": "has space" }), "ocpp.chargePointId"),
+        (json!({ "chargePointId": "x".repeat(49) }), "ocpp.chargePointId"),
+        (json!({ "chargePointId": "CP-1", "protocol": "ocpp2.1" }), "ocpp.protocol"),
+    ] {
+        let mut body = station(&tariff);
+        body["ocpp"] = ocpp;
+        let (status, answer) = send_json(operator.post(joule.url("/api/v1/stations")), &body).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["details"][field].is_string(), "{field}: {answer}");
+    }
+    let first = create(&joule, &tariff, json!({ "chargePointId": "EV-CP-A" })).await;
+    let mut body = station(&tariff);
+    body["ocpp"] = json!({ "chargePointId": "EV-CP-A" });
+    let (status, answer) = send_json(operator.post(joule.url("/api/v1/stations")), &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("charge_point_taken")), "{answer}");
+
+    assert_eq!(set_password(&operator, &joule, &first, PASSWORD).await.0, 204);
+    let path = joule.url(&format!("/api/v1/stations/{first}"));
+    let (status, renamed) = send_json(operator.patch(&path), &json!({ "ocpp": { "chargePointId": "EV-CP-B" } })).await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!((&renamed["ocpp"]["chargePointId"], &renamed["ocpp"]["passwordSet"]), (&json!("EV-CP-B"), &json!(false)));
+    let (status, removed) = send_json(operator.patch(&path), &json!({ "ocpp": null })).await;
+    assert_eq!((status, &removed["ocpp"]), (200, &Value::Null), "{removed}");
+    let (status, answer) = set_password(&operator, &joule, &first, PASSWORD).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("ocpp_not_configured")), "{answer}");
+}
