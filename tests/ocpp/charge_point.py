@@ -16,7 +16,7 @@ came within `--timeout` ("Timeout") or when the connection was gone ("Connection
 A refused handshake prints `{"step": "connect", "ok": false, "status": 401}`. The exit
 status is 0 unless the script itself crashed.
 
-Scenarios: basic, station, fault, hold (see SCENARIOS below). The virtual environment with the
+Scenarios: basic, station, authorize, fault, hold (see SCENARIOS below). The virtual environment with the
 pinned packages (tests/ocpp/requirements.txt) is made by scripts/test.
 """
 
@@ -226,6 +226,14 @@ async def station(run, args):
     await run.step("StatusNotification", status(p, "available", connector=9))
 
 
+async def authorize_tokens(run, args):
+    """BootNotification, then one Authorize per --token, in order."""
+    p = args.protocol
+    await run.step("BootNotification", boot(p))
+    for token in args.token:
+        await run.step("Authorize", authorize(p, token))
+
+
 async def fault(run, args):
     p = args.protocol
     await run.step("DataTransfer", data_transfer(p, "trap"))
@@ -248,7 +256,7 @@ async def hold(run, args):
     await asyncio.sleep(max(0, start + args.hold - time.monotonic()))
 
 
-SCENARIOS = {"basic": basic, "station": station, "fault": fault, "hold": hold}
+SCENARIOS = {"basic": basic, "station": station, "authorize": authorize_tokens, "fault": fault, "hold": hold}
 
 
 # --- connection -------------------------------------------------------------------------
@@ -307,6 +315,7 @@ def parse_args():
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
     parser.add_argument("--timeout", type=float, default=10, help="seconds to wait for each response")
     parser.add_argument("--hold", type=float, default=5, help="seconds the hold scenario stays connected")
+    parser.add_argument("--token", action="append", default=[], help="a token the authorize scenario presents")
     parser.add_argument("--verbose", action="store_true", help="log every OCPP message on stderr")
     return parser.parse_args()
 

@@ -29,7 +29,12 @@ pub struct Dial<'a> {
 impl OcppSocket {
     /// Connects to `{base_url}/ocpp/{id}`; a refused handshake is its HTTP status and body.
     pub async fn connect(base_url: &str, dial: Dial<'_>) -> Result<OcppSocket, (u16, Value)> {
-        let url = format!("{}/ocpp/{}", base_url.replacen("http://", "ws://", 1), dial.id);
+        Self::connect_at(base_url, "/ocpp", dial).await
+    }
+
+    /// Connects to `{base_url}{route}/{id}`.
+    pub async fn connect_at(base_url: &str, route: &str, dial: Dial<'_>) -> Result<OcppSocket, (u16, Value)> {
+        let url = format!("{}{route}/{}", base_url.replacen("http://", "ws://", 1), dial.id);
         let mut request = url.as_str().into_client_request().expect("a WebSocket URL");
         let headers = request.headers_mut();
         if !dial.subprotocols.is_empty() {

@@ -125,3 +125,29 @@ async fn charge_point_ids_are_checked_unique_and_a_new_one_forgets_the_password(
     let (status, answer) = set_password(&operator, &joule, &first, PASSWORD).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("ocpp_not_configured")), "{answer}");
 }
+
+#[tokio::test]
+async fn a_charge_point_authorizes_the_accounts_tokens() {
+    let joule = Joule::platform().await;
+    let tariff = create_tariff(&joule).await;
+    let ada = joule.driver("ada");
+    let operator = joule.operator();
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2)).to_rfc3339();
+    for token in [json!({ "type": "RFID", "uid": "04a2b3c4" }), json!({ "type": "RFID", "uid": "0B10C4ED" }), json!({ "type": "RFID", "uid": "0E4A11ED", "expiresAt": soon })] {
+        let (status, body) = send_json(ada.post(joule.url("/api/v1/me/tokens")), &token).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let block = joule.url("/api/v1/accounts/ada/tokens/0B10C4ED/status");
+    assert_eq!(send_json(operator.put(block), &json!({ "status": "BLOCKED" })).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    for (id, protocol, ocpp) in [("EV-AUTH-16", OCPP16, "idTagInfo"), ("EV-AUTH-201", OCPP201, "idTokenInfo")] {
+        let station = create(&joule, &tariff, json!({ "chargePointId": id })).await;
+        assert_eq!(set_password(&operator, &joule, &station, PASSWORD).await.0, 204);
+        let tokens = ["--token", "04A2B3C4", "--token", "0B10C4ED", "--token", "0E4A11ED", "--token", "NOBODY01"];
+        let steps = ChargePoint::new(id, PASSWORD, protocol).run_with(&joule.url(""), "authorize", &tokens).await;
+        assert!(steps.iter().all(|s| s.ok), "{protocol}: {steps:#?}");
+        let statuses: Vec<&Value> = steps.iter().filter(|s| s.step == "Authorize").map(|s| &s.response[ocpp]["status"]).collect();
+        assert_eq!(statuses, [&json!("Accepted"), &json!("Blocked"), &json!("Expired"), &json!("Invalid")], "{protocol}: {steps:#?}");
+    }
+}

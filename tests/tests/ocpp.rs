@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use joule_tests::charge_point::{ChargePoint, OCPP16, OCPP201, Step};
-use joule_tests::admin::sample;
+use joule_tests::admin::{guest_wasm, sample};
 use joule_tests::ocpp_socket::{Dial, OcppSocket};
 use joule_tests::{Joule, client, read};
 use serde_json::{Value, json};
@@ -194,4 +194,21 @@ async fn a_silent_charge_point_is_let_go_and_a_quiet_live_one_kept() {
     assert!(close.reason.as_str().contains("idle"), "{close:?}");
     let frame = live.call("b1", "Heartbeat", json!({})).await;
     assert_eq!(frame[0], 3, "{frame}");
+}
+
+#[tokio::test]
+async fn deploying_the_authorize_component_changes_the_next_answer_and_drops_no_connection() {
+    let joule = joule().await;
+    let mut socket =
+        OcppSocket::connect_at(&joule.url(""), "/ocpp-swap", dial("CP-16", Some("secret-16"), &["ocpp1.6"])).await.unwrap();
+    let before = socket.call("a1", "Authorize", json!({ "idTag": "TOKEN-1" })).await;
+    assert_eq!(before[2]["idTagInfo"]["status"], "Accepted", "{before}");
+    let (status, deployed) = joule.deploy("authorizer", guest_wasm("authorize_v2")).await;
+    assert_eq!(status, 201, "{deployed}");
+    // The same connection: the next Authorize runs the new version, the rest the route's own.
+    let after = socket.call("a2", "Authorize", json!({ "idTag": "TOKEN-1" })).await;
+    assert_eq!(after[2]["idTagInfo"]["status"], "Blocked", "{after}");
+    let beat = socket.call("b1", "Heartbeat", json!({})).await;
+    assert_eq!(beat[0], 3, "{beat}");
+    assert_eq!(sample(&joule.metrics().await, "joule_ocpp_connected_charge_points"), 1.0);
 }

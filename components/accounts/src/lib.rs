@@ -3,12 +3,16 @@
 //!
 //! A person is the subject of their verified token; no password is ever stored. Events name
 //! the subject, vehicle ids, plates and token uids, never an email address or phone number.
+//! Charge points' OCPP Authorize is answered here too, from the tokens.
 
+mod authorize;
 mod operators;
 mod path;
 mod profile;
 mod tokens;
 mod vehicles;
+
+pub use authorize::Accounts;
 
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
@@ -43,12 +47,16 @@ fn rfc3339<S: serde::Serializer>(
     serializer.serialize_str(&api::time(*at))
 }
 
-/// The wasm export; unit tests build natively without it.
+/// The wasm exports, HTTP and OCPP; unit tests build natively without them.
 #[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code, reason = "the export glue that #[http_component] generates")]
+#[allow(unsafe_code, reason = "the export glue that #[http_component] and export_ocpp_handler! generate")]
 mod export {
+    use super::Accounts;
+
     #[spin_sdk::http_component]
     fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
         super::route(request)
     }
+
+    joule_sdk::export_ocpp_handler!(Accounts);
 }
