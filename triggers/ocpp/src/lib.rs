@@ -63,6 +63,9 @@ impl Default for OcppSettings {
     }
 }
 
+/// Each connection's read buffer; larger messages grow it for as long as they take.
+const READ_BUFFER_BYTES: usize = 4 << 10;
+
 pub struct OcppTrigger {
     shared: Arc<Shared>,
 }
@@ -188,7 +191,11 @@ impl Shared {
         self.tasks.spawn(async move {
             match upgrade.await {
                 Ok(upgraded) => {
+                    // Charge points are many and quiet: a small eager read buffer (tungstenite's
+                    // default is 128 KiB per connection), and each answer written at once.
                     let config = WebSocketConfig::default()
+                        .read_buffer_size(READ_BUFFER_BYTES)
+                        .write_buffer_size(0)
                         .max_message_size(Some(shared.settings.max_message_bytes))
                         .max_frame_size(Some(shared.settings.max_message_bytes));
                     let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
