@@ -108,19 +108,9 @@ impl OcppTrigger {
         Ok(Self { shared: Arc::new(shared) })
     }
 
-    /// Whether the manifest has any OCPP route.
-    pub fn is_empty(&self) -> bool {
-        self.shared.triggers.is_empty()
-    }
-
     /// The endpoint, for the HTTP listener to hand its paths to.
     pub fn upgrades(&self) -> Arc<dyn Upgrades> {
         Arc::new(Endpoint(self.shared.clone()))
-    }
-
-    /// Charge points connected now.
-    pub fn connected(&self) -> usize {
-        self.shared.connections.len()
     }
 
     /// Waits for `shutdown`, then closes every connection once its CALL in hand is answered.
