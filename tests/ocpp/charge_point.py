@@ -16,7 +16,7 @@ came within `--timeout` ("Timeout") or when the connection was gone ("Connection
 A refused handshake prints `{"step": "connect", "ok": false, "status": 401}`. The exit
 status is 0 unless the script itself crashed.
 
-Scenarios: basic, station, authorize, fault, hold (see SCENARIOS below). The virtual environment with the
+Scenarios: basic, station, authorize, fault, hold, plan (see SCENARIOS below). The virtual environment with the
 pinned packages (tests/ocpp/requirements.txt) is made by scripts/test.
 """
 
@@ -35,6 +35,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, NegotiationError
 
 from ocpp import v16, v201
+from ocpp.charge_point import camel_to_snake_case
 from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, CallResult
 from ocpp.v16 import call as call16
@@ -256,7 +257,41 @@ async def hold(run, args):
     await asyncio.sleep(max(0, start + args.hold - time.monotonic()))
 
 
-SCENARIOS = {"basic": basic, "station": station, "authorize": authorize_tokens, "fault": fault, "hold": hold}
+def substitute(value, names):
+    """`value` with each string "$name" replaced by names[name], at any depth."""
+    if isinstance(value, str) and value.startswith("$") and value[1:] in names:
+        return names[value[1:]]
+    if isinstance(value, dict):
+        return {k: substitute(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, names) for v in value]
+    return value
+
+
+async def plan(run, args):
+    """The CALLs of --plan, a JSON list of {"action", "payload"} with camelCase payloads as
+    OCPP writes them, in order. "$transactionId" in a payload is the transactionId the last
+    StartTransaction got (1.6), so a plan can start, meter and stop one transaction."""
+    p = args.protocol
+    calls = call16 if p == "1.6" else call201
+    names = {}
+    for entry in json.loads(args.plan):
+        payload = substitute(entry.get("payload", {}), names)
+        request = getattr(calls, entry["action"])(**camel_to_snake_case(payload))
+        record = await run.step(entry["action"], request)
+        transaction_id = (record.get("response") or {}).get("transactionId")
+        if record["ok"] and transaction_id is not None:
+            names["transactionId"] = transaction_id
+
+
+SCENARIOS = {
+    "basic": basic,
+    "station": station,
+    "authorize": authorize_tokens,
+    "fault": fault,
+    "hold": hold,
+    "plan": plan,
+}
 
 
 # --- connection -------------------------------------------------------------------------
@@ -316,6 +351,7 @@ def parse_args():
     parser.add_argument("--timeout", type=float, default=10, help="seconds to wait for each response")
     parser.add_argument("--hold", type=float, default=5, help="seconds the hold scenario stays connected")
     parser.add_argument("--token", action="append", default=[], help="a token the authorize scenario presents")
+    parser.add_argument("--plan", default="[]", help='the plan scenario\'s CALLs: [{"action": ..., "payload": {...}}, ...]')
     parser.add_argument("--verbose", action="store_true", help="log every OCPP message on stderr")
     return parser.parse_args()
 

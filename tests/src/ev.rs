@@ -128,3 +128,69 @@ pub async fn stop_and_invoice(joule: &Joule, session_id: &str, meter_stop_wh: u6
         .await;
     get(joule, &by_session).await.1["items"][0].clone()
 }
+
+/// The password the EV tests give their charge points.
+pub const OCPP_PASSWORD: &str = "correct-horse-battery";
+
+/// Creates a station on `tariff_id` with the `ocpp` settings given; returns its id.
+pub async fn create_ocpp_station(joule: &Joule, tariff_id: &str, ocpp: Value) -> String {
+    let mut body = station(tariff_id);
+    body["ocpp"] = ocpp;
+    let (status, created) = send_json(joule.operator().post(joule.url("/api/v1/stations")), &body).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().expect("station id").to_string()
+}
+
+/// `PUT /stations/{id}/ocpp-password` as whoever `http` acts for.
+pub async fn set_ocpp_password(http: &reqwest::Client, joule: &Joule, station: &str, password: &str) -> (u16, Value) {
+    let url = joule.url(&format!("/api/v1/stations/{station}/ocpp-password"));
+    send_json(http.put(url), &json!({ "password": password })).await
+}
+
+/// A station whose charge point `charge_point_id` may connect with [`OCPP_PASSWORD`], once
+/// the reservations component's copy holds it (sessions start against that copy).
+pub async fn charge_point_station(joule: &Joule, tariff_id: &str, charge_point_id: &str) -> String {
+    let id = create_ocpp_station(joule, tariff_id, json!({ "chargePointId": charge_point_id })).await;
+    assert_eq!(set_ocpp_password(&joule.operator(), joule, &id, OCPP_PASSWORD).await.0, 204);
+    // A start on a connector the station lacks names the connector once the copy has the
+    // station, and the station before: a probe that changes nothing.
+    let probe = json!({ "stationId": id, "connectorId": "no-such-connector", "driverId": "probe", "meterStartWh": 0 });
+    crate::eventually("the reservations' copy of the station", || async {
+        let (status, body) = send_json(joule.operator().post(joule.url("/api/v1/sessions")), &probe).await;
+        status == 422 && body["error"]["details"]["connectorId"].is_string()
+    })
+    .await;
+    id
+}
+
+/// The invoice's line for `dimension`.
+pub fn invoice_line<'a>(invoice: &'a Value, dimension: &str) -> &'a Value {
+    invoice["lines"]
+        .as_array()
+        .and_then(|lines| lines.iter().find(|l| l["dimension"] == dimension))
+        .unwrap_or_else(|| panic!("no {dimension} line in {invoice}"))
+}
+
+/// Asserts the invoice is DOMAIN.md's worked example: 0.50 flat, 3.565 of energy, 25 minutes
+/// of parking at 6.00 an hour; 6.565 (6.57) excluding VAT, 7.878 (7.88) including it.
+pub fn assert_worked_example_invoice(invoice: &Value) {
+    assert_eq!(invoice["currency"], "EUR", "{invoice}");
+    assert_eq!(invoice["lines"].as_array().map(Vec::len), Some(3), "{invoice}");
+    let expected = [("FLAT", "0.5000", "0.6000"), ("ENERGY", "3.5650", "4.2780"), ("PARKING_TIME", "2.5000", "3.0000")];
+    for (dimension, excl, incl) in expected {
+        let line = invoice_line(invoice, dimension);
+        assert_eq!((line["amountExclVat"].as_str(), line["amountInclVat"].as_str()), (Some(excl), Some(incl)), "{line}");
+    }
+    assert_eq!(invoice_line(invoice, "PARKING_TIME")["volume"], "0.4167", "22 minutes rounded up to 25: {invoice}");
+    assert_eq!((invoice["totalExclVat"].as_str(), invoice["totalInclVat"].as_str()), (Some("6.57"), Some("7.88")), "{invoice}");
+}
+
+/// The driver's invoices, once there are at least `count`.
+pub async fn invoices_of(joule: &Joule, driver: &str, count: usize) -> Vec<Value> {
+    let path = format!("/api/v1/invoices?driverId={driver}");
+    crate::eventually(&format!("{count} invoice(s) of {driver}"), || async {
+        get(joule, &path).await.1["items"].as_array().is_some_and(|items| items.len() >= count)
+    })
+    .await;
+    get(joule, &path).await.1["items"].as_array().cloned().unwrap_or_default()
+}

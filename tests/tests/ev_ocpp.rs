@@ -3,25 +3,10 @@
 //! connectors' statuses, which the station then shows.
 
 use joule_tests::charge_point::{ChargePoint, OCPP16, OCPP201, Step};
-use joule_tests::ev::{create_tariff, get, station};
+use joule_tests::ev::{OCPP_PASSWORD as PASSWORD, create_ocpp_station, create_tariff, get, set_ocpp_password, station};
 use joule_tests::ocpp_socket::{Dial, OcppSocket};
 use joule_tests::{Joule, send_json};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct-horse-battery";
-
-async fn create(joule: &Joule, tariff: &str, ocpp: Value) -> String {
-    let mut body = station(tariff);
-    body["ocpp"] = ocpp;
-    let (status, created) = send_json(joule.operator().post(joule.url("/api/v1/stations")), &body).await;
-    assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_string()
-}
-
-async fn set_password(http: &reqwest::Client, joule: &Joule, station: &str, password: &str) -> (u16, Value) {
-    let url = joule.url(&format!("/api/v1/stations/{station}/ocpp-password"));
-    send_json(http.put(url), &json!({ "password": password })).await
-}
 
 fn connect_status(steps: &[Step]) -> Option<u16> {
     steps.first().filter(|s| s.step == "connect").and_then(|s| s.status)
@@ -31,7 +16,7 @@ fn connect_status(steps: &[Step]) -> Option<u16> {
 async fn an_operator_sets_up_a_charge_point_and_it_reports_in() {
     let joule = Joule::platform().await;
     let tariff = create_tariff(&joule).await;
-    let id = create(&joule, &tariff, json!({ "chargePointId": "EV-CP-16" })).await;
+    let id = create_ocpp_station(&joule, &tariff, json!({ "chargePointId": "EV-CP-16" })).await;
     let (_, before) = get(&joule, &format!("/api/v1/stations/{id}")).await;
     assert_eq!(before["ocpp"]["chargePointId"], "EV-CP-16");
     assert_eq!(before["ocpp"]["passwordSet"], false);
@@ -43,13 +28,13 @@ async fn an_operator_sets_up_a_charge_point_and_it_reports_in() {
 
     // Only an operator sets it, and only a long enough one.
     let driver = joule.driver("driver-1");
-    assert_eq!(set_password(&driver, &joule, &id, PASSWORD).await.0, 403);
-    let (status, body) = set_password(&joule.operator(), &joule, &id, "short").await;
+    assert_eq!(set_ocpp_password(&driver, &joule, &id, PASSWORD).await.0, 403);
+    let (status, body) = set_ocpp_password(&joule.operator(), &joule, &id, "short").await;
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["details"]["password"].is_string(), "{body}");
     let unknown = "01900000-0000-7000-8000-000000000000";
-    assert_eq!(set_password(&joule.operator(), &joule, unknown, PASSWORD).await.0, 404);
-    assert_eq!(set_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
+    assert_eq!(set_ocpp_password(&joule.operator(), &joule, unknown, PASSWORD).await.0, 404);
+    assert_eq!(set_ocpp_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
 
     let steps = charger.run(&joule.url(""), "station").await;
     assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
@@ -82,8 +67,8 @@ async fn an_operator_sets_up_a_charge_point_and_it_reports_in() {
 async fn a_station_bound_to_2_0_1_takes_only_2_0_1() {
     let joule = Joule::platform().await;
     let tariff = create_tariff(&joule).await;
-    let id = create(&joule, &tariff, json!({ "chargePointId": "EV-CS-201", "protocol": "ocpp2.0.1" })).await;
-    assert_eq!(set_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
+    let id = create_ocpp_station(&joule, &tariff, json!({ "chargePointId": "EV-CS-201", "protocol": "ocpp2.0.1" })).await;
+    assert_eq!(set_ocpp_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
     let steps = ChargePoint::new("EV-CS-201", PASSWORD, OCPP201).run(&joule.url(""), "station").await;
     assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
     let (_, after) = get(&joule, &format!("/api/v1/stations/{id}")).await;
@@ -109,20 +94,20 @@ async fn charge_point_ids_are_checked_unique_and_a_new_one_forgets_the_password(
         assert_eq!(status, 422, "{answer}");
         assert!(answer["error"]["details"][field].is_string(), "{field}: {answer}");
     }
-    let first = create(&joule, &tariff, json!({ "chargePointId": "EV-CP-A" })).await;
+    let first = create_ocpp_station(&joule, &tariff, json!({ "chargePointId": "EV-CP-A" })).await;
     let mut body = station(&tariff);
     body["ocpp"] = json!({ "chargePointId": "EV-CP-A" });
     let (status, answer) = send_json(operator.post(joule.url("/api/v1/stations")), &body).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("charge_point_taken")), "{answer}");
 
-    assert_eq!(set_password(&operator, &joule, &first, PASSWORD).await.0, 204);
+    assert_eq!(set_ocpp_password(&operator, &joule, &first, PASSWORD).await.0, 204);
     let path = joule.url(&format!("/api/v1/stations/{first}"));
     let (status, renamed) = send_json(operator.patch(&path), &json!({ "ocpp": { "chargePointId": "EV-CP-B" } })).await;
     assert_eq!(status, 200, "{renamed}");
     assert_eq!((&renamed["ocpp"]["chargePointId"], &renamed["ocpp"]["passwordSet"]), (&json!("EV-CP-B"), &json!(false)));
     let (status, removed) = send_json(operator.patch(&path), &json!({ "ocpp": null })).await;
     assert_eq!((status, &removed["ocpp"]), (200, &Value::Null), "{removed}");
-    let (status, answer) = set_password(&operator, &joule, &first, PASSWORD).await;
+    let (status, answer) = set_ocpp_password(&operator, &joule, &first, PASSWORD).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("ocpp_not_configured")), "{answer}");
 }
 
@@ -142,8 +127,8 @@ async fn a_charge_point_authorizes_the_accounts_tokens() {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 
     for (id, protocol, ocpp) in [("EV-AUTH-16", OCPP16, "idTagInfo"), ("EV-AUTH-201", OCPP201, "idTokenInfo")] {
-        let station = create(&joule, &tariff, json!({ "chargePointId": id })).await;
-        assert_eq!(set_password(&operator, &joule, &station, PASSWORD).await.0, 204);
+        let station = create_ocpp_station(&joule, &tariff, json!({ "chargePointId": id })).await;
+        assert_eq!(set_ocpp_password(&operator, &joule, &station, PASSWORD).await.0, 204);
         let tokens = ["--token", "04A2B3C4", "--token", "0B10C4ED", "--token", "0E4A11ED", "--token", "NOBODY01"];
         let steps = ChargePoint::new(id, PASSWORD, protocol).run_with(&joule.url(""), "authorize", &tokens).await;
         assert!(steps.iter().all(|s| s.ok), "{protocol}: {steps:#?}");

@@ -176,6 +176,15 @@ async fn a_charge_point_that_connects_again_replaces_its_old_connection() {
     assert!(close.reason.as_str().contains("replaced"), "{close:?}");
     let frame = new.call("b1", "Heartbeat", json!({})).await;
     assert_eq!(frame[0], 3, "{frame}");
+
+    // The host told the queues: two connections, the replaced one gone; then the other too.
+    let counts = || async { read(client().get(joule.url("/recorder/types")).send().await.unwrap()).await.1 };
+    let expect = |connected: u64, disconnected: u64| {
+        json!({ "charge-point.connected.v1": connected, "charge-point.disconnected.v1": disconnected })
+    };
+    joule_tests::eventually("two connections and one disconnection", || async { counts().await == expect(2, 1) }).await;
+    drop(new);
+    joule_tests::eventually("both disconnected", || async { counts().await == expect(2, 2) }).await;
 }
 
 #[tokio::test]

@@ -1,19 +1,28 @@
 //! The reservations component: reservations and charging sessions.
 //!
-//! It never reads the stations or tariffs schemas: it keeps its own copy of stations,
-//! connectors and tariff versions from their events ([`replica`]).
+//! It never reads the stations, tariffs or accounts schemas: it keeps its own copy of
+//! stations, connectors, tariff versions and charging tokens from their events
+//! ([`replica`]). Sessions start and stop over REST ([`sessions`]) and from charge points
+//! over OCPP ([`ocpp`]), on one model ([`charging`]).
 
+mod charging;
 mod connectors;
 mod expiry;
 mod limits;
+mod listing;
+mod ocpp;
+mod ocpp_messages;
 mod replica;
 mod reservations;
 mod sessions;
 mod settings;
+mod tokens;
 
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
 
+/// The OCPP handler of charge points' transactions.
+pub use ocpp::Sessions;
 /// The event handler that keeps the copy of stations and tariffs, and records no-shows.
 pub use replica::Replica;
 
@@ -25,6 +34,7 @@ pub fn route(request: Request) -> Response {
     router.get("/api/v1/reservations/:id", reservations::get);
     router.delete("/api/v1/reservations/:id", reservations::cancel);
     router.post("/api/v1/sessions", sessions::start);
+    router.get("/api/v1/sessions", sessions::list);
     router.get("/api/v1/sessions/:id", sessions::get);
     router.post("/api/v1/sessions/:id/meter-values", sessions::meter_value);
     router.post("/api/v1/sessions/:id/stop", sessions::stop);
@@ -36,7 +46,7 @@ pub fn route(request: Request) -> Response {
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code, reason = "the export glue the macros generate")]
 mod export {
-    use crate::Replica;
+    use crate::{Replica, Sessions};
 
     #[spin_sdk::http_component]
     fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
@@ -44,4 +54,5 @@ mod export {
     }
 
     joule_sdk::export_handler!(Replica);
+    joule_sdk::export_ocpp_handler!(Sessions);
 }

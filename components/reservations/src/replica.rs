@@ -1,6 +1,7 @@
-//! The event handler: keeps this component's copy of stations, connectors and tariff
-//! versions from their events, newest first, whatever order they arrive in; and hands the
-//! component's own no-show timers to [`expiry`].
+//! The event handler: keeps this component's copy of stations, connectors, tariff versions
+//! and charging tokens from their events, newest first, whatever order they arrive in;
+//! hands the component's own no-show timers to [`expiry`]; and learns from connector
+//! statuses where a session's charging ended.
 
 use chrono::{DateTime, Utc};
 use joule_sdk::db;
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::expiry;
+use crate::{charging, expiry, tokens};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +27,14 @@ struct Station {
     tariff_id: Option<String>,
     connectors: Vec<Connector>,
     updated_at: DateTime<Utc>,
+    #[serde(default)]
+    ocpp: Option<StationOcpp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StationOcpp {
+    charge_point_id: String,
 }
 
 #[derive(Deserialize)]
@@ -34,7 +43,15 @@ struct StatusChange {
     station_id: Uuid,
     connector_id: String,
     status: String,
+    /// What an OCPP charge point reported, when one did.
+    ocpp_status: Option<String>,
+    changed_at: Option<DateTime<Utc>>,
 }
+
+/// OCPP 1.6 connector statuses after which the car is parked, not charging; and the one
+/// that says it charges again.
+const CHARGING_ENDED: [&str; 2] = ["SuspendedEV", "Finishing"];
+const CHARGING: &str = "Charging";
 
 #[derive(Deserialize)]
 struct Removed {
@@ -58,11 +75,11 @@ pub fn retry(error: impl std::fmt::Debug) -> HandlerError {
 
 fn station(station: Station) -> Result<(), db::Error> {
     let newer = db::execute(
-        "INSERT INTO stations (id, time_zone, tariff_id, updated_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO stations (id, time_zone, tariff_id, updated_at, charge_point_id) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone, tariff_id = excluded.tariff_id,
-                                        updated_at = excluded.updated_at
+                                        updated_at = excluded.updated_at, charge_point_id = excluded.charge_point_id
          WHERE stations.updated_at <= excluded.updated_at",
-        &[&station.id, &station.time_zone, &station.tariff_id, &station.updated_at],
+        &[&station.id, &station.time_zone, &station.tariff_id, &station.updated_at, &station.ocpp.map(|o| o.charge_point_id)],
     )?;
     if newer == 0 {
         return Ok(());
@@ -85,6 +102,22 @@ fn station(station: Station) -> Result<(), db::Error> {
     Ok(())
 }
 
+/// Sets the connector's status; an OCPP status also says whether the session on it is
+/// charging or parked.
+fn status_changed(change: &StatusChange, event: &Event) -> Result<(), db::Error> {
+    db::execute(
+        "UPDATE connectors SET status = $3 WHERE station_id = $1 AND connector_id = $2",
+        &[&change.station_id, &change.connector_id, &change.status],
+    )?;
+    let Some(ocpp_status) = change.ocpp_status.as_deref() else { return Ok(()) };
+    let ended = CHARGING_ENDED.contains(&ocpp_status);
+    if !ended && ocpp_status != CHARGING {
+        return Ok(());
+    }
+    let at = change.changed_at.or_else(|| event.time.parse().ok()).unwrap_or_else(Utc::now);
+    charging::charging_state(change.station_id, &change.connector_id, ended, at)
+}
+
 fn apply(event: &Event) -> Result<(), HandlerError> {
     let data: Value = event.data_as()?;
     let parse = |_: ()| HandlerError::Permanent(format!("unexpected {} data", event.event_type));
@@ -100,13 +133,9 @@ fn apply(event: &Event) -> Result<(), HandlerError> {
         }
         "station.status-changed.v1" => {
             let change: StatusChange = serde_json::from_value(data).map_err(|_| parse(()))?;
-            db::execute(
-                "UPDATE connectors SET status = $3 WHERE station_id = $1 AND connector_id = $2",
-                &[&change.station_id, &change.connector_id, &change.status],
-            )
-            .map(drop)
-            .map_err(retry)
+            status_changed(&change, event).map_err(retry)
         }
+        "token.issued.v1" | "token.status-changed.v1" | "token.revoked.v1" => tokens::apply(event),
         "tariff.created.v1" | "tariff.updated.v1" => {
             let tariff: Tariff = serde_json::from_value(data).map_err(|_| parse(()))?;
             db::execute(

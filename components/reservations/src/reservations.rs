@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use joule_sdk::access::Caller;
-use joule_sdk::api::{self, ApiError, Page, Problems, Reader};
+use joule_sdk::api::{self, ApiError, Problems, Reader};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry, limits, settings};
+use crate::{connectors, expiry, limits, listing, settings};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -113,28 +113,8 @@ fn visible(caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Result<Value> {
 /// Reservations, oldest first, a page at a time: a driver's own, or for an operator the
 /// named driver's (`?driverId=`) or everyone's.
 pub fn list(request: Request, _: Params) -> Result {
-    let caller = Caller::require()?;
-    let params = api::query_params(&request)?;
-    let mut problems = Problems::new();
-    let page = Page::from_query(&params, &mut problems);
-    problems.finish()?;
-    let named = params.iter().find(|(k, _)| k == "driverId").map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
-    let driver = caller.listing(named)?;
-    let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
-    let limit = i64::from(page.limit) + 1;
-    let rows = match &driver {
-        Some(driver) => db::query(
-            &format!("SELECT {COLUMNS} FROM reservations WHERE driver_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
-            &[driver, &after, &limit],
-        )?,
-        None => db::query(&format!("SELECT {COLUMNS} FROM reservations WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
-    };
     let now = Utc::now();
-    let mut items = rows.iter().map(|row| reservation(row, now)).collect::<std::result::Result<Vec<_>, _>>()?;
-    let more = items.len() > page.limit as usize;
-    items.truncate(page.limit as usize);
-    let next = more.then(|| items.last().and_then(|r| r["id"].as_str()).map(Page::cursor_after)).flatten();
-    Ok(api::json(200, &json!({ "items": items, "nextCursor": next })))
+    listing::page(&request, "reservations", COLUMNS, |row| reservation(row, now))
 }
 
 /// Cancels a confirmed reservation.

@@ -67,6 +67,18 @@ impl<T: ChargePoint> Guest for T {
 }
 
 impl Request {
+    /// A CALL of the charge point "CP-1", as the host would hand it over: for unit tests of
+    /// components.
+    pub fn example(protocol: &str, action: &str, payload: serde_json::Value) -> Self {
+        Self {
+            charge_point_id: "CP-1".into(),
+            protocol: protocol.into(),
+            action: action.into(),
+            message_id: "1".into(),
+            payload: payload.to_string(),
+        }
+    }
+
     /// Whether the charge point speaks OCPP 1.6J (else 2.0.1), where the two versions'
     /// payloads differ.
     pub fn is_v16(&self) -> bool {
@@ -104,6 +116,37 @@ impl CallError {
     /// The same error with `details`, which OCPP carries as a JSON object.
     pub fn with_details(self, details: serde_json::Value) -> Self {
         Self { details: Some(details.to_string()), ..self }
+    }
+}
+
+/// What a message names on a charge point, in the platform's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The charge point as a whole (1.6 connector 0, 2.0.1 EVSE 0).
+    ChargePoint,
+    /// The station's connector with this `connectorId`.
+    Connector(String),
+    /// Ids no connector can have, described for the log.
+    Unknown(String),
+}
+
+/// OCPP 1.6: connector N is the station's connector "N"; 0 is the charge point.
+pub fn connector_v16(connector_id: i64) -> Target {
+    match connector_id {
+        0 => Target::ChargePoint,
+        n if n > 0 => Target::Connector(n.to_string()),
+        n => Target::Unknown(format!("connectorId {n}")),
+    }
+}
+
+/// OCPP 2.0.1: EVSE e's connector 1 is the station's connector "e", its connector c > 1 is
+/// "e-c"; EVSE 0 is the charging station.
+pub fn connector_v201(evse_id: i64, connector_id: i64) -> Target {
+    match (evse_id, connector_id) {
+        (0, _) => Target::ChargePoint,
+        (e, 1) if e > 0 => Target::Connector(e.to_string()),
+        (e, c) if e > 0 && c > 1 => Target::Connector(format!("{e}-{c}")),
+        (e, c) => Target::Unknown(format!("evseId {e}, connectorId {c}")),
     }
 }
 
@@ -179,6 +222,19 @@ mod tests {
         assert_eq!(<Echo as Guest>::connect(connection("secret")), Ok(()));
         assert_eq!(<Echo as Guest>::connect(connection("guess")), Err(Refusal::WrongPassword));
         assert_eq!(<Echo as Guest>::handle(request(r#"{"a":1}"#)).unwrap(), r#"{"echo":{"a":1}}"#);
+    }
+
+    #[test]
+    fn connector_ids_map_to_the_stations_connectors() {
+        assert_eq!(connector_v16(0), Target::ChargePoint);
+        assert_eq!(connector_v16(2), Target::Connector("2".into()));
+        assert!(matches!(connector_v16(-1), Target::Unknown(_)));
+        assert_eq!(connector_v201(0, 0), Target::ChargePoint);
+        assert_eq!(connector_v201(1, 1), Target::Connector("1".into()));
+        assert_eq!(connector_v201(3, 1), Target::Connector("3".into()));
+        assert_eq!(connector_v201(3, 2), Target::Connector("3-2".into()));
+        assert!(matches!(connector_v201(1, 0), Target::Unknown(_)));
+        assert!(matches!(connector_v201(-1, 1), Target::Unknown(_)));
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //! host sends the answer; a CALLERROR rolls it back.
 
 use chrono::Utc;
-use joule_sdk::ocpp::{self, CallError, ChargePoint, Connection, ErrorCode, Refusal, Request};
+use joule_sdk::ocpp::{self, CallError, ChargePoint, Connection, ErrorCode, Refusal, Request, Target};
 use joule_sdk::{db, events, variables};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::ocpp_messages::{self, Target};
+use crate::ocpp_messages;
 use crate::{charge_points, password, store};
 
 /// The heartbeat interval given to a charge point that has no valid setting.

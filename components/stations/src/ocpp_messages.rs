@@ -3,21 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use joule_sdk::api::timestamp;
-use joule_sdk::ocpp::{CallError, ErrorCode, Request};
+use joule_sdk::ocpp::{CallError, ErrorCode, Request, Target, connector_v16, connector_v201};
 use serde::Deserialize;
 
 use crate::charge_points::BootInfo;
-
-/// What a StatusNotification is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The charge point as a whole (1.6 connector 0, 2.0.1 EVSE 0).
-    ChargePoint,
-    /// The station's connector with this `connectorId`.
-    Connector(String),
-    /// Ids no connector can have, described for the log.
-    Unknown(String),
-}
 
 /// A StatusNotification, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,26 +31,6 @@ pub fn platform_status(ocpp_status: &str) -> Option<&'static str> {
         "Faulted" => "Faulted",
         _ => return None,
     })
-}
-
-/// OCPP 1.6: connector N is the station's connector "N"; 0 is the charge point.
-pub fn connector_v16(connector_id: i64) -> Target {
-    match connector_id {
-        0 => Target::ChargePoint,
-        n if n > 0 => Target::Connector(n.to_string()),
-        n => Target::Unknown(format!("connectorId {n}")),
-    }
-}
-
-/// OCPP 2.0.1: EVSE e's connector 1 is the station's connector "e", its connector c > 1 is
-/// "e-c"; EVSE 0 is the charging station.
-pub fn connector_v201(evse_id: i64, connector_id: i64) -> Target {
-    match (evse_id, connector_id) {
-        (0, _) => Target::ChargePoint,
-        (e, 1) if e > 0 => Target::Connector(e.to_string()),
-        (e, c) if e > 0 && c > 1 => Target::Connector(format!("{e}-{c}")),
-        (e, c) => Target::Unknown(format!("evseId {e}, connectorId {c}")),
-    }
 }
 
 #[derive(Deserialize)]
@@ -166,13 +135,7 @@ mod tests {
     use super::*;
 
     fn request(protocol: &str, action: &str, payload: Value) -> Request {
-        Request {
-            charge_point_id: "CP-1".into(),
-            protocol: protocol.into(),
-            action: action.into(),
-            message_id: "1".into(),
-            payload: payload.to_string(),
-        }
+        Request::example(protocol, action, payload)
     }
 
     #[test]
@@ -193,19 +156,6 @@ mod tests {
             assert_eq!(platform_status(ocpp), Some(platform), "{ocpp}");
         }
         assert_eq!(platform_status("available"), None);
-    }
-
-    #[test]
-    fn connector_ids_map_to_the_stations_connectors() {
-        assert_eq!(connector_v16(0), Target::ChargePoint);
-        assert_eq!(connector_v16(2), Target::Connector("2".into()));
-        assert!(matches!(connector_v16(-1), Target::Unknown(_)));
-        assert_eq!(connector_v201(0, 0), Target::ChargePoint);
-        assert_eq!(connector_v201(1, 1), Target::Connector("1".into()));
-        assert_eq!(connector_v201(3, 1), Target::Connector("3".into()));
-        assert_eq!(connector_v201(3, 2), Target::Connector("3-2".into()));
-        assert!(matches!(connector_v201(1, 0), Target::Unknown(_)));
-        assert!(matches!(connector_v201(-1, 1), Target::Unknown(_)));
     }
 
     #[test]

@@ -41,22 +41,31 @@ pub(crate) struct LoadContext<'a> {
 }
 
 /// Opens what the host gives `config`'s component, for all of its versions.
+/// `host_events` are the event types the host publishes through this component's outbox
+/// (the OCPP route component's connection events): its relay lets them out, while the
+/// component itself may still publish only what it is granted.
 pub(crate) async fn open(
     context: &LoadContext<'_>,
     config: &ComponentConfig,
     handles_events: bool,
+    host_events: &[&str],
 ) -> Result<ComponentHost, RuntimeError> {
     let id = config.id.as_str();
     // Publishing events, handling them and scheduling timers need the unit of work's outbox,
     // inbox and timers, which live in the component's database, granted or not.
     let grants = &config.grants;
-    let needs_database =
-        grants.database.is_some() || !grants.events_publish.is_empty() || grants.timers.is_some() || handles_events;
+    let needs_database = grants.database.is_some()
+        || !grants.events_publish.is_empty()
+        || grants.timers.is_some()
+        || handles_events
+        || !host_events.is_empty();
     let database = if needs_database {
+        let mut publishes = grants.events_publish.clone();
+        publishes.extend(host_events.iter().map(|event| event.to_string()));
         let options = OpenOptions {
             migrations: grants.database.as_ref().and_then(|g| g.migrations.as_deref()),
             timeout: config.limits.timeout,
-            publishes: &grants.events_publish,
+            publishes: &publishes,
         };
         let database = context
             .database

@@ -19,7 +19,7 @@ use crate::engine::{EngineSettings, JouleEngine};
 use crate::error::RuntimeError;
 use crate::events::{Broker, Outbox, QueueSpec, Relay};
 use crate::loader::{self, LoadContext, RequiredExport};
-use crate::manifest::{AmqpTriggerConfig, Manifest};
+use crate::manifest::{AmqpTriggerConfig, Manifest, OcppTriggerConfig};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::timers::TimerStore;
@@ -109,7 +109,12 @@ impl Runtime {
         for (id, config) in &manifest.components {
             let handles_events = manifest.amqp_triggers.iter().any(|t| t.component == *id)
                 || manifest.schedule_triggers.iter().any(|t| t.component == *id);
-            let host = loader::open(&context, config, handles_events).await?;
+            let host_events: Vec<&str> = if manifest.ocpp_triggers.iter().any(|t| t.component == *id) {
+                vec![OcppTriggerConfig::CONNECTED_EVENT, OcppTriggerConfig::DISCONNECTED_EVENT]
+            } else {
+                Vec::new()
+            };
+            let host = loader::open(&context, config, handles_events, &host_events).await?;
             hosts.push((host, required_exports(&manifest, id)));
         }
         registry.start(hosts).await?;

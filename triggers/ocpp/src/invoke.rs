@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use joule_runtime::invocation::{self, Call, Ended, GuestResult, Invocation, Verdict};
+use joule_runtime::manifest::OcppTriggerConfig;
 use joule_runtime::{Failure, InvocationContext, LoadedComponent, Runtime};
 use joule_world::ocpp_handler::OcppHandler;
 use joule_world::ocpp_handler::charge_point::{self as wit, CallError, Connection, Refusal};
@@ -23,27 +24,28 @@ pub enum Refused {
     Unavailable(String),
 }
 
-/// Asks `component` whether the charge point may connect with `password`.
-pub async fn connect(
-    component: Arc<LoadedComponent>,
-    charge_point_id: &str,
-    protocol: Protocol,
-    password: String,
-) -> Result<(), Refused> {
+const CONNECTED: &str = OcppTriggerConfig::CONNECTED_EVENT;
+const DISCONNECTED: &str = OcppTriggerConfig::DISCONNECTED_EVENT;
+
+/// Asks `component` whether the charge point may connect with `password`; if it may,
+/// `charge-point.connected.v1` commits with the component's unit of work.
+pub async fn connect(component: Arc<LoadedComponent>, session: &Session, password: String) -> Result<(), Refused> {
     let connection = Connection {
-        charge_point_id: charge_point_id.to_string(),
-        protocol: protocol.subprotocol().to_string(),
+        charge_point_id: session.charge_point_id.clone(),
+        protocol: session.protocol.subprotocol().to_string(),
         password,
     };
-    let call = Call { component: &component, trigger: "ocpp", span_kind: "server", context: Default::default(), delivery: None };
+    let call = Call { component: &component, trigger: "ocpp", span_kind: "server", context: context(session), delivery: None };
     let guest = Arc::clone(&component);
+    let event = connection_event(session, "connectedAt");
     let verdict = |answer: Result<(), Refusal>| async move {
         match answer {
             Ok(()) => Verdict { reply: Ok(()), commit: true, outcome: "connected" },
             Err(refusal) => Verdict { reply: Err(refusal), commit: false, outcome: "refused" },
         }
     };
-    let ended = invocation::run(call, move |invocation| Box::pin(call_connect(guest, invocation, connection)), verdict).await.0;
+    let ended =
+        invocation::run(call, move |invocation| Box::pin(call_connect(guest, invocation, connection, event)), verdict).await.0;
     match ended {
         Ended::Replied { reply: Ok(()), committed: Ok(()) } => Ok(()),
         Ended::Replied { reply: Err(Refusal::UnknownChargePoint), .. } => Err(Refused::Credentials("unknown charge point")),
@@ -52,6 +54,53 @@ pub async fn connect(
         Ended::Overloaded(overloaded) => Err(Refused::Unavailable(overloaded.to_string())),
         Ended::Failed(failure) => Err(Refused::Unavailable(failure.public_message().to_string())),
         Ended::Duplicate | Ended::InboxFailed(_) => unreachable!("a connection delivers no event"),
+    }
+}
+
+/// Publishes `charge-point.disconnected.v1` through the route component's outbox, in a unit
+/// of work of its own that runs no guest code.
+pub async fn disconnected(runtime: &Runtime, session: &Session) {
+    let Some(component) = runtime.component(&session.trigger.component) else { return };
+    let call = Call { component: &component, trigger: "ocpp", span_kind: "internal", context: context(session), delivery: None };
+    let event = connection_event(session, "disconnectedAt");
+    let verdict = |published: Result<(), String>| async move {
+        let commit = published.is_ok();
+        Verdict { reply: published, commit, outcome: if commit { "disconnected" } else { "publish_failed" } }
+    };
+    let ended = invocation::run(call, move |invocation| Box::pin(publish_disconnected(invocation, event)), verdict).await.0;
+    let failed = match ended {
+        Ended::Replied { reply: Ok(()), committed: Ok(()) } => return,
+        Ended::Replied { reply: Err(e), .. } => e,
+        Ended::Replied { committed: Err(e), .. } => e.to_string(),
+        Ended::Overloaded(overloaded) => overloaded.to_string(),
+        Ended::Failed(failure) => failure.to_string(),
+        Ended::Duplicate | Ended::InboxFailed(_) => unreachable!("a disconnection delivers no event"),
+    };
+    tracing::warn!(charge_point = %session.charge_point_id, error = %failed, "{DISCONNECTED} could not be published");
+}
+
+async fn publish_disconnected(invocation: &mut Invocation, event: serde_json::Value) -> GuestResult<Result<(), String>> {
+    Ok(invocation.publish_host_event(DISCONNECTED, event).await.map_err(|e| e.to_string()))
+}
+
+/// What the host's connection events carry; `connectionId`s are time-ordered, so a consumer
+/// can tell an old connection's end from a new one's start that overtook it.
+fn connection_event(session: &Session, at_key: &str) -> serde_json::Value {
+    serde_json::json!({
+        "chargePointId": session.charge_point_id,
+        "protocol": session.protocol.subprotocol(),
+        "connectionId": session.connection_id,
+        at_key: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+/// Invocations on a charge point's behalf: it is the caller and the actor.
+fn context(session: &Session) -> InvocationContext {
+    InvocationContext {
+        correlation_id: Some(uuid::Uuid::new_v4().to_string()),
+        traceparent: None,
+        caller: Some(session.caller.clone()),
+        actor: Some(session.charge_point_id.clone()),
     }
 }
 
@@ -72,12 +121,7 @@ pub async fn handle(
     let Some(component) = runtime.component(component_id) else {
         return internal(message_id, &format!("the component handling {action} is not loaded"));
     };
-    let context = InvocationContext {
-        correlation_id: Some(uuid::Uuid::new_v4().to_string()),
-        traceparent: None,
-        caller: Some(session.caller.clone()),
-        actor: Some(session.charge_point_id.clone()),
-    };
+    let context = context(session);
     let request = wit::Request {
         charge_point_id: session.charge_point_id.clone(),
         protocol: protocol.subprotocol().to_string(),
@@ -127,9 +171,19 @@ async fn call_connect(
     component: Arc<LoadedComponent>,
     invocation: &mut Invocation,
     connection: Connection,
+    event: serde_json::Value,
 ) -> GuestResult<Result<(), Refusal>> {
     let instance = instance(&component, invocation).await?;
-    instance.joule_platform_charge_point().call_connect(invocation.store(), &connection).await
+    let answer = instance.joule_platform_charge_point().call_connect(invocation.store(), &connection).await?;
+    if answer.is_ok() {
+        invocation.publish_host_event(CONNECTED, event).await.map_err(|e| outbox_error(CONNECTED, e))?;
+    }
+    Ok(answer)
+}
+
+/// A failure to publish a host event, as the invocation's failure.
+fn outbox_error(event_type: &str, error: impl std::fmt::Display) -> wasmtime::Error {
+    wasmtime::Error::msg(format!("{event_type} could not be written to the outbox: {error}"))
 }
 
 async fn call_handle(

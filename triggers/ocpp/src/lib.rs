@@ -159,8 +159,9 @@ impl Shared {
         let Some(component) = self.runtime.component(&trigger.component) else {
             return response::error(StatusCode::INTERNAL_SERVER_ERROR, "component_missing", "the route's component is not loaded");
         };
-        let (id, protocol) = (offer.charge_point_id.clone(), offer.protocol);
-        match invoke::connect(component, &id, protocol, offer.password.clone()).await {
+        let session = Arc::new(Session::new(offer.charge_point_id.clone(), offer.protocol, trigger));
+        let id = &session.charge_point_id;
+        match invoke::connect(component, &session, offer.password.clone()).await {
             Ok(()) => {}
             Err(invoke::Refused::Credentials(why)) => {
                 tracing::info!(charge_point = %id, client = %peer.client, why, "charge point refused");
@@ -172,7 +173,6 @@ impl Shared {
             }
         }
         let upgrade = hyper::upgrade::on(&mut request);
-        let session = Arc::new(Session::new(id, protocol, trigger));
         // Registered before the 101 goes out, so of two connections of one charge point the
         // one answered last is the one kept.
         let registration = self.connections.register(&session.charge_point_id, &self.stopping);
@@ -201,6 +201,7 @@ impl Shared {
             }
             shared.connections.unregister(&session.charge_point_id, registration.number);
             shared.runtime.metrics().ocpp_connected(shared.connections.len());
+            invoke::disconnected(&shared.runtime, &session).await;
         });
         offer.switching()
     }

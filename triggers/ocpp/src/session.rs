@@ -20,6 +20,8 @@ pub struct Session {
     pub protocol: Protocol,
     pub trigger: Arc<OcppTriggerConfig>,
     pub caller: Arc<Principal>,
+    /// This connection's id (time-ordered), in the host's connection events.
+    pub connection_id: String,
 }
 
 impl Session {
@@ -30,6 +32,6 @@ impl Session {
             roles: vec![CHARGE_POINT_ROLE.to_string()],
             claims: serde_json::json!({ "sub": charge_point_id, "protocol": protocol.subprotocol() }),
         });
-        Self { charge_point_id, protocol, trigger, caller }
+        Self { charge_point_id, protocol, trigger, caller, connection_id: uuid::Uuid::now_v7().to_string() }
     }
 }

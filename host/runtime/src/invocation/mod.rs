@@ -12,7 +12,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 
 use crate::database::DatabaseState;
+use crate::events::Envelope;
 use crate::state::InvocationState;
+
+/// The `source` of the events the host publishes itself, rather than a component.
+pub const HOST_SOURCE: &str = "joule";
 
 pub use event::{Delivered, Fate, deliver};
 pub use failure::Failure;
@@ -43,6 +47,25 @@ impl Invocation {
     /// When the component's time limit runs out.
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// Publishes an event of the host's own (such as `charge-point.connected.v1`) within this
+    /// unit of work: it leaves only if the unit commits, through the component's outbox, with
+    /// [`HOST_SOURCE`] as its source and the invocation's actor, correlation and trace.
+    pub async fn publish_host_event(&mut self, event_type: &str, data: serde_json::Value) -> Result<(), database::Error> {
+        let state = self.store.data_mut();
+        let context = &state.context;
+        let mut envelope = Envelope::new(
+            uuid::Uuid::now_v7().to_string(),
+            HOST_SOURCE,
+            event_type,
+            data,
+            context.correlation_id.clone(),
+            context.traceparent.clone(),
+        );
+        envelope.actor = context.actor.clone();
+        let bytes = envelope.data.to_string().len();
+        state.unit.enqueue(envelope, bytes).await
     }
 
     /// Records the event this invocation handles in the component's inbox, within the unit

@@ -278,6 +278,10 @@ pub struct OcppTriggerConfig {
 impl OcppTriggerConfig {
     /// The route's last segment, which names the charge point.
     pub const ID_SEGMENT: &str = ":chargePointId";
+    /// The events the host publishes of each connection, through the route component's
+    /// outbox (a unit of work of its own), whatever that component's grants say.
+    pub const CONNECTED_EVENT: &str = "charge-point.connected.v1";
+    pub const DISCONNECTED_EVENT: &str = "charge-point.disconnected.v1";
 
     /// The key naming this entry in error messages.
     pub fn key(&self, field: &str) -> String {
