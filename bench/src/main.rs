@@ -20,7 +20,9 @@
 //! - `ocpp`: 1,000 OCPP 1.6 charge points on WebSockets to the test guest `charge-point`
 //!   (embedded), each beating every 5 s and one in ten sending MeterValues every second: how
 //!   long connecting them all takes, messages answered per second, CALL to answer (p50, p99),
-//!   CALLERRORs, and the host's resident memory per connection;
+//!   CALLERRORs, and the host's resident memory per connection; then the same fleet against
+//!   the EV platform's components (`spin.toml`): stations answering boots and heartbeats,
+//!   reservations recording the meter values of 100 open transactions;
 //! - `criterion`: the in-process cost of one invocation;
 //! - `memory` and `connections`: see `pressure.rs`.
 //!
@@ -36,6 +38,7 @@ mod events;
 mod host;
 mod identity;
 mod ocpp;
+mod ocpp_platform;
 mod pressure;
 mod swap;
 mod timers;
@@ -291,18 +294,34 @@ impl Bench {
     }
 
     fn ocpp(&mut self) -> anyhow::Result<()> {
+        let window = std::time::Duration::from_secs(if self.quick { 3 } else { 10 });
         let manifest = self.manifest("tests/manifests/ocpp.toml")?;
         // The generated fleet instead of the tests' two charge points; pings and the idle
         // timeout as they are by default.
         let host = Host::start(&self.joule, &manifest, &[("JOULE_VARIABLE_CHARGE_POINTS", ocpp::charge_points())])?;
-        let window = std::time::Duration::from_secs(if self.quick { 3 } else { 10 });
-        let figures = ocpp::measure(&host, window)?;
+        let figures = ocpp::measure(&host, window, None)?;
         drop(host);
+        self.ocpp_rows("the test guest charge-point", &figures);
+
+        let platform = self.manifest("spin.toml")?;
+        let host = Host::start(&self.joule, &platform, &[])?;
+        let provisioning = ocpp_platform::provision(&host, &self.joule)?;
+        self.row(
+            format!("OCPP, EV platform: {} stations with charge point and password created", ocpp::CHARGE_POINTS),
+            format!("{:.1} s (a password is an argon2id hash)", provisioning.as_secs_f64()),
+        );
+        let figures = ocpp::measure(&host, window, Some(ocpp_platform::ID_TAG))?;
+        drop(host);
+        self.ocpp_rows("the EV platform (stations; reservations for transactions)", &figures);
+        Ok(())
+    }
+
+    fn ocpp_rows(&mut self, handler: &str, figures: &ocpp::Figures) {
         let (fleet, metering) = (ocpp::CHARGE_POINTS, ocpp::CHARGE_POINTS / ocpp::METERING_ONE_IN);
         let offered = f64::from(fleet) / ocpp::HEARTBEAT_EVERY.as_secs_f64()
             + f64::from(metering) / ocpp::METER_VALUES_EVERY.as_secs_f64();
         self.row(
-            format!("OCPP 1.6: {fleet} charge points connected and booted, {} handshakes at a time, embedded", ocpp::DIALING),
+            format!("OCPP 1.6 to {handler}: {fleet} charge points connected and booted, {} handshakes at a time, embedded", ocpp::DIALING),
             format!(
                 "{:.2} s in all; handshake + BootNotification p50 {:.1} ms, p99 {:.1} ms",
                 figures.connect_all.as_secs_f64(),
@@ -312,7 +331,7 @@ impl Bench {
         );
         self.row(
             format!(
-                "OCPP 1.6, {fleet} connected: Heartbeat every {:?} each, MeterValues every {:?} from {metering}, {}",
+                "OCPP 1.6 to {handler}, {fleet} connected: Heartbeat every {:?} each, MeterValues every {:?} from {metering}, {}",
                 ocpp::HEARTBEAT_EVERY,
                 ocpp::METER_VALUES_EVERY,
                 self.duration
@@ -326,9 +345,9 @@ impl Bench {
             Some(first) => format!("{}, the first: {first}", figures.call_errors),
             None => figures.call_errors.to_string(),
         };
-        self.row("OCPP CALLERRORs among those answers (expected 0)", errors);
+        self.row(format!("OCPP CALLERRORs among those answers, {handler} (expected 0)"), errors);
         self.row(
-            format!("joule resident memory, OCPP: one charge point came and went / {fleet} connected"),
+            format!("joule resident memory, OCPP to {handler}: one charge point came and went / {fleet} connected"),
             format!(
                 "{:.1} / {:.1} MiB: {:.0} KiB per connection",
                 figures.idle_mib,
@@ -336,7 +355,6 @@ impl Bench {
                 figures.per_connection_kib()
             ),
         );
-        Ok(())
     }
 
     fn memory(&mut self) -> anyhow::Result<()> {

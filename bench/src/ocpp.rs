@@ -31,13 +31,13 @@ pub const DIALING: usize = 100;
 pub const METERING_ONE_IN: u32 = 10;
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const METER_VALUES_EVERY: Duration = Duration::from_secs(1);
-/// The password every generated charge point has.
-const PASSWORD: &str = "bench-secret";
+/// The password every generated charge point has (16 characters at least, as stations asks).
+pub const PASSWORD: &str = "bench-secret-0000";
 /// A CALL not answered within this long fails the run.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `BENCH-0000` to `BENCH-0999`.
-fn charge_point_id(index: u32) -> String {
+pub fn charge_point_id(index: u32) -> String {
     format!("BENCH-{index:04}")
 }
 
@@ -76,9 +76,11 @@ impl Figures {
     }
 }
 
-/// Connects the fleet to `host` (started with [`charge_points`] as its charge points) and
-/// measures it for `window` once all of them are connected.
-pub fn measure(host: &Host, window: Duration) -> anyhow::Result<Figures> {
+/// Connects the fleet to `host` (started with [`charge_points`] as its charge points, or
+/// provisioned as stations) and measures it for `window` once all of them are connected.
+/// With `id_tag`, the metering charge points first start a transaction with it and send
+/// their MeterValues for it, with the register going up.
+pub fn measure(host: &Host, window: Duration, id_tag: Option<&str>) -> anyhow::Result<Figures> {
     // A descriptor per connection, and some to spare.
     let limit = rlimit::increase_nofile_limit(u64::MAX).context("failed to raise the descriptor limit")?;
     ensure!(
@@ -86,7 +88,7 @@ pub fn measure(host: &Host, window: Duration) -> anyhow::Result<Figures> {
         "{CHARGE_POINTS} connections need more descriptors than this process may have ({limit}); raise ulimit -n"
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let figures = runtime.block_on(drive(host, window));
+    let figures = runtime.block_on(drive(host, window, id_tag.map(str::to_string)));
     // The charge points' tasks are still running; dropping them closes their sockets.
     runtime.shutdown_timeout(Duration::from_secs(5));
     figures
@@ -104,13 +106,15 @@ struct Sample {
 /// What the charge points' tasks share.
 struct Fleet {
     address: String,
+    /// The tag the metering charge points start transactions with, if they do.
+    id_tag: Option<String>,
     /// The schedules' phases count from here.
     epoch: Instant,
     dialing: Semaphore,
     samples: Mutex<Vec<Sample>>,
 }
 
-async fn drive(host: &Host, window: Duration) -> anyhow::Result<Figures> {
+async fn drive(host: &Host, window: Duration, id_tag: Option<String>) -> anyhow::Result<Figures> {
     // One charge point through each action first, so that the idle figure already holds the
     // compiled component and what its first invocations leave.
     warm_up(&host.address).await?;
@@ -119,6 +123,7 @@ async fn drive(host: &Host, window: Duration) -> anyhow::Result<Figures> {
 
     let fleet = Arc::new(Fleet {
         address: host.address.clone(),
+        id_tag,
         epoch: Instant::now(),
         dialing: Semaphore::new(DIALING),
         samples: Mutex::new(Vec::with_capacity(64 * 1024)),
@@ -202,12 +207,25 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
 /// then disconnects.
 async fn warm_up(address: &str) -> anyhow::Result<()> {
     let mut client = Client::connect(address, &charge_point_id(0)).await?;
-    for (action, payload) in [("BootNotification", boot_notification()), ("Heartbeat", json!({})), ("MeterValues", meter_values())] {
+    for (action, payload) in [("BootNotification", boot_notification()), ("Heartbeat", json!({})), ("MeterValues", meter_values(1, 0))]
+    {
         let answer = client.call(action, payload).await?;
         ensure!(answer.frame[0].as_i64() == Some(3), "warming up, {action} was answered {}", answer.frame);
     }
     let _ = client.socket.close(None).await;
     Ok(())
+}
+
+/// With a tag, starts a transaction on connector 1 and returns its id; else the id 1, which
+/// the test guest takes as it comes.
+async fn start_transaction(client: &mut Client, id_tag: Option<&str>) -> anyhow::Result<i64> {
+    let Some(id_tag) = id_tag else { return Ok(1) };
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let payload = json!({ "connectorId": 1, "idTag": id_tag, "meterStart": 0, "timestamp": now });
+    let answer = client.call("StartTransaction", payload).await?;
+    let accepted = answer.frame[2]["idTagInfo"]["status"] == "Accepted";
+    ensure!(answer.frame[0].as_i64() == Some(3) && accepted, "StartTransaction was answered {}", answer.frame);
+    answer.frame[2]["transactionId"].as_i64().context("a transactionId")
 }
 
 /// One charge point: connects and boots (reporting to `booted`), then sends its Heartbeats
@@ -250,6 +268,12 @@ async fn charge_point(
         let phase = fleet.epoch + METER_VALUES_EVERY * (index / METERING_ONE_IN) / metering;
         next_after(phase, METER_VALUES_EVERY, now)
     });
+    let transaction = match meter {
+        Some(_) => start_transaction(&mut client, fleet.id_tag.as_deref()).await.with_context(|| format!("{id}: starting"))?,
+        None => 0,
+    };
+    // About 11 kW: 3 Wh a second.
+    let mut register_wh = 0;
     loop {
         let due = meter.map_or(heartbeat, |meter| meter.min(heartbeat));
         client.read_until(due).await.with_context(|| format!("{id}: between CALLs"))?;
@@ -261,7 +285,9 @@ async fn charge_point(
             heartbeat = next_after(heartbeat, HEARTBEAT_EVERY, Instant::now());
         }
         if let Some(due) = meter.filter(|due| now >= *due) {
-            let sample = client.sample("MeterValues", meter_values()).await.with_context(|| format!("{id}: MeterValues"))?;
+            register_wh += 3;
+            let payload = meter_values(transaction, register_wh);
+            let sample = client.sample("MeterValues", payload).await.with_context(|| format!("{id}: MeterValues"))?;
             fleet.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
             meter = Some(next_after(due, METER_VALUES_EVERY, Instant::now()));
         }
@@ -282,13 +308,13 @@ fn boot_notification() -> Value {
 }
 
 /// A MeterValues request valid against the OCPP 1.6 schema: the energy register, now.
-fn meter_values() -> Value {
+fn meter_values(transaction_id: i64, register_wh: u64) -> Value {
     json!({
         "connectorId": 1,
-        "transactionId": 1,
+        "transactionId": transaction_id,
         "meterValue": [{
             "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            "sampledValue": [{ "value": "1234", "measurand": "Energy.Active.Import.Register", "unit": "Wh" }],
+            "sampledValue": [{ "value": register_wh.to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh" }],
         }],
     })
 }

@@ -136,3 +136,30 @@ async fn a_charge_point_authorizes_the_accounts_tokens() {
         assert_eq!(statuses, [&json!("Accepted"), &json!("Blocked"), &json!("Expired"), &json!("Invalid")], "{protocol}: {steps:#?}");
     }
 }
+
+#[tokio::test]
+async fn a_charge_point_not_heard_for_three_heartbeat_intervals_is_offline_until_it_speaks() {
+    let joule = Joule::with("spin.toml").env("JOULE_VARIABLE_OCPP_HEARTBEAT_INTERVAL_SECONDS", "1").ready().await;
+    let tariff = create_tariff(&joule).await;
+    let id = create_ocpp_station(&joule, &tariff, json!({ "chargePointId": "EV-CP-QUIET" })).await;
+    assert_eq!(set_ocpp_password(&joule.operator(), &joule, &id, PASSWORD).await.0, 204);
+    let charger = ChargePoint::new("EV-CP-QUIET", PASSWORD, OCPP16);
+    let steps = charger.run(&joule.url(""), "station").await;
+    assert_eq!(steps.iter().find(|s| s.step == "BootNotification").unwrap().response["interval"], 1, "{steps:#?}");
+    let (_, heard) = get(&joule, &format!("/api/v1/stations/{id}")).await;
+    assert_eq!(heard["ocpp"]["offlineSince"], Value::Null, "{heard}");
+
+    // Silent from here: three seconds later a timer finds it so.
+    let path = format!("/api/v1/stations/{id}");
+    joule_tests::eventually("the charge point offline", || async { get(&joule, &path).await.1["ocpp"]["offlineSince"].is_string() })
+        .await;
+    let (_, offline) = get(&joule, &path).await;
+    let at = |station: &Value, key: &str| station["ocpp"][key].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let silent_for = at(&offline, "offlineSince") - at(&offline, "lastSeenAt");
+    assert_eq!(silent_for, chrono::TimeDelta::seconds(3), "three intervals after it was last heard: {offline}");
+
+    let steps = charger.run(&joule.url(""), "station").await;
+    assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
+    let (_, back) = get(&joule, &path).await;
+    assert_eq!(back["ocpp"]["offlineSince"], Value::Null, "heard again: {back}");
+}

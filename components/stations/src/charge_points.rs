@@ -9,7 +9,7 @@ use crate::station::Ocpp;
 
 /// The columns [`from_row`] reads. Only whether a password is set is read, never its hash.
 pub const COLUMNS: &str = "station_id, charge_point_id, protocol, (password_hash IS NOT NULL) AS password_set, \
-                           vendor, model, serial_number, firmware_version, last_boot_at, last_seen_at";
+                           vendor, model, serial_number, firmware_version, last_boot_at, last_seen_at, offline_since";
 
 /// What a connecting charge point is checked against.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ pub fn from_row(row: Row<'_>) -> Result<Ocpp, Error> {
         firmware_version: row.get("firmware_version")?,
         last_boot_at: row.get("last_boot_at")?,
         last_seen_at: row.get("last_seen_at")?,
+        offline_since: row.get("offline_since")?,
     })
 }
 
@@ -76,6 +77,14 @@ pub fn insert(station_id: Uuid, ocpp: &Ocpp) -> Result<(), Error> {
     .map(drop)
 }
 
+/// Takes the charge point's turn before anything is read: a write that changes nothing, so
+/// its CALL runs as the writer on SQLite from the first statement (no other commit can
+/// overtake what it read) and holds its row on Postgres.
+pub fn take_turn(charge_point_id: &str) -> Result<(), Error> {
+    db::execute("UPDATE charge_points SET charge_point_id = charge_point_id WHERE charge_point_id = $1", &[&charge_point_id])
+        .map(drop)
+}
+
 /// The station that has `charge_point_id`, if any.
 pub fn owner(charge_point_id: &str) -> Result<Option<Uuid>, Error> {
     let rows = db::query("SELECT station_id FROM charge_points WHERE charge_point_id = $1", &[&charge_point_id])?;
@@ -103,14 +112,38 @@ pub fn set_password(station_id: Uuid, hash: &str, at: DateTime<Utc>) -> Result<b
 pub fn record_boot(station_id: Uuid, boot: &BootInfo, at: DateTime<Utc>) -> Result<(), Error> {
     db::execute(
         "UPDATE charge_points SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5,
-                                  last_boot_at = $6, last_seen_at = $6
+                                  last_boot_at = $6, last_seen_at = $6, offline_since = NULL
          WHERE station_id = $1",
         &[&station_id, &boot.vendor, &boot.model, &boot.serial_number, &boot.firmware_version, &at],
     )?;
     db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at]).map(drop)
 }
 
-/// Records that the charge point spoke. Not a change of the station: `updated_at` stays.
-pub fn seen(station_id: Uuid, at: DateTime<Utc>) -> Result<(), Error> {
-    db::execute("UPDATE charge_points SET last_seen_at = $2 WHERE station_id = $1", &[&station_id, &at]).map(drop)
+/// Records that the charge point spoke; returns whether it had been offline (the station
+/// then changes, and `updated_at` moves). Otherwise not a change of the station.
+pub fn seen(station_id: Uuid, at: DateTime<Utc>) -> Result<bool, Error> {
+    let back = db::execute(
+        "UPDATE charge_points SET last_seen_at = $2, offline_since = NULL WHERE station_id = $1 AND offline_since IS NOT NULL",
+        &[&station_id, &at],
+    )?;
+    if back > 0 {
+        db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at])?;
+        return Ok(true);
+    }
+    db::execute("UPDATE charge_points SET last_seen_at = $2 WHERE station_id = $1", &[&station_id, &at])?;
+    Ok(false)
+}
+
+/// Marks the charge point offline since `since`, if nothing was heard from it after
+/// `last_heard`; returns whether it was marked (the station changes).
+pub fn went_silent(charge_point_id: &str, last_heard: DateTime<Utc>, since: DateTime<Utc>) -> Result<Option<Uuid>, Error> {
+    let rows = db::query(
+        "UPDATE charge_points SET offline_since = $3
+         WHERE charge_point_id = $1 AND offline_since IS NULL AND last_seen_at <= $2
+         RETURNING station_id",
+        &[&charge_point_id, &last_heard, &since],
+    )?;
+    let Some(station_id) = rows.first().map(|row| row.get::<Uuid>("station_id")).transpose()? else { return Ok(None) };
+    db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &since])?;
+    Ok(Some(station_id))
 }

@@ -31,7 +31,9 @@ pub fn create(request: Request, _: Params) -> Result {
         created_at: now,
         updated_at: now,
     };
-    ensure_free(station.id, station.ocpp.as_ref())?;
+    // No read first: the insert is the first statement, so concurrent creates never find
+    // their read overtaken (the embedded backend's conflict); the unique charge point id
+    // refuses a taken one.
     store::insert(&station).map_err(|e| unless_taken(e, station.ocpp.as_ref()))?;
     api::publish("station.created.v1", &station)?;
     let mut response = api::json(201, &station);

@@ -3,6 +3,7 @@
 
 mod charge_points;
 mod handlers;
+mod heartbeats;
 mod input;
 mod ocpp;
 mod ocpp_input;
@@ -11,6 +12,7 @@ mod password;
 mod station;
 mod store;
 
+pub use heartbeats::Heartbeats;
 pub use ocpp::Stations;
 
 use joule_sdk::api;
@@ -29,11 +31,11 @@ pub fn route(request: Request) -> Response {
     router.handle(request)
 }
 
-/// The wasm exports, HTTP and OCPP; unit tests build natively without them.
+/// The wasm exports, HTTP, OCPP and the timers' event handler; unit tests build natively without them.
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code, reason = "the export glue that #[http_component] and export_ocpp_handler! generate")]
 mod export {
-    use super::Stations;
+    use super::{Heartbeats, Stations};
 
     #[spin_sdk::http_component]
     fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
@@ -41,4 +43,5 @@ mod export {
     }
 
     joule_sdk::export_ocpp_handler!(Stations);
+    joule_sdk::export_handler!(Heartbeats);
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::ocpp_messages;
-use crate::{charge_points, password, store};
+use crate::{charge_points, heartbeats, password, store};
 
 /// The heartbeat interval given to a charge point that has no valid setting.
 const DEFAULT_HEARTBEAT: i64 = 300;
@@ -55,6 +55,7 @@ impl ChargePoint for Stations {
     }
 
     fn handle(request: Request) -> Result<Value, CallError> {
+        charge_points::take_turn(&request.charge_point_id).map_err(internal)?;
         match request.action.as_str() {
             "BootNotification" => boot(&request),
             "Heartbeat" => heartbeat(&request),
@@ -72,7 +73,9 @@ fn boot(request: &Request) -> Result<Value, CallError> {
         return Ok(json!({ "status": "Rejected", "currentTime": ocpp::now(), "interval": interval }));
     };
     store::claim(station_id).map_err(internal)?;
-    charge_points::record_boot(station_id, &info, Utc::now()).map_err(internal)?;
+    let now = Utc::now();
+    charge_points::record_boot(station_id, &info, now).map_err(internal)?;
+    heartbeats::heard(&request.charge_point_id, now, interval).map_err(timer_fault)?;
     let station = store::find(station_id).map_err(internal)?.ok_or_else(unknown)?;
     publish("station.updated.v1", &station)?;
     Ok(json!({ "status": "Accepted", "currentTime": ocpp::now(), "interval": interval }))
@@ -80,8 +83,18 @@ fn boot(request: &Request) -> Result<Value, CallError> {
 
 fn heartbeat(request: &Request) -> Result<Value, CallError> {
     let station_id = station_of(request)?.ok_or_else(unknown)?;
-    charge_points::seen(station_id, Utc::now()).map_err(internal)?;
+    seen(request, station_id, Utc::now())?;
     Ok(json!({ "currentTime": ocpp::now() }))
+}
+
+/// Records that the charge point spoke, moves its missed-heartbeat check on, and says so
+/// when it comes back from offline.
+fn seen(request: &Request, station_id: Uuid, at: chrono::DateTime<Utc>) -> Result<(), CallError> {
+    if charge_points::seen(station_id, at).map_err(internal)? {
+        let station = store::find(station_id).map_err(internal)?.ok_or_else(unknown)?;
+        publish("station.updated.v1", &station)?;
+    }
+    heartbeats::heard(&request.charge_point_id, at, heartbeat_interval()).map_err(timer_fault)
 }
 
 /// Sets the connector's status as the REST status endpoint does, and publishes the change
@@ -90,7 +103,7 @@ fn status_notification(request: &Request) -> Result<Value, CallError> {
     let report = ocpp_messages::status(request)?;
     let station_id = station_of(request)?.ok_or_else(unknown)?;
     let now = Utc::now();
-    charge_points::seen(station_id, now).map_err(internal)?;
+    seen(request, station_id, now)?;
     // A CSMS accepts every notification; one about no connector of the station changes nothing.
     let connector_id = match report.target {
         Target::ChargePoint => return Ok(json!({})),
@@ -142,10 +155,10 @@ fn heartbeat_interval() -> i64 {
     parse_interval(variables::get("ocpp_heartbeat_interval_seconds").ok().as_deref())
 }
 
-/// A missing or malformed setting is the default; an absurd one is kept within 10 s to a day.
+/// A missing or malformed setting is the default; an absurd one is kept within a day.
 fn parse_interval(value: Option<&str>) -> i64 {
     match value.and_then(|v| v.trim().parse::<i64>().ok()) {
-        Some(seconds) if seconds > 0 => seconds.clamp(10, 86_400),
+        Some(seconds) if seconds > 0 => seconds.min(86_400),
         _ => DEFAULT_HEARTBEAT,
     }
 }
@@ -156,6 +169,11 @@ fn unknown() -> CallError {
 
 fn internal(error: db::Error) -> CallError {
     eprintln!("database error: {error:?}");
+    CallError::new(ErrorCode::InternalError, "the call could not be recorded")
+}
+
+fn timer_fault(error: joule_sdk::timers::Error) -> CallError {
+    eprintln!("scheduling the missed-heartbeat check failed: {error:?}");
     CallError::new(ErrorCode::InternalError, "the call could not be recorded")
 }
 
@@ -177,7 +195,7 @@ mod tests {
         assert_eq!(parse_interval(Some("0")), 300);
         assert_eq!(parse_interval(Some("-5")), 300);
         assert_eq!(parse_interval(Some(" 60 ")), 60);
-        assert_eq!(parse_interval(Some("1")), 10);
+        assert_eq!(parse_interval(Some("1")), 1);
         assert_eq!(parse_interval(Some("999999999")), 86_400);
     }
 }

@@ -48,6 +48,9 @@ pub struct Ocpp {
     pub last_boot_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "optional_rfc3339")]
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Since when nothing was heard for three heartbeat intervals; `None` while it is heard.
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub offline_since: Option<DateTime<Utc>>,
 }
 
 impl Ocpp {
@@ -63,6 +66,7 @@ impl Ocpp {
             firmware_version: None,
             last_boot_at: None,
             last_seen_at: None,
+            offline_since: None,
         }
     }
 }

@@ -24,11 +24,8 @@ pub enum Refused {
     Unavailable(String),
 }
 
-const CONNECTED: &str = OcppTriggerConfig::CONNECTED_EVENT;
-const DISCONNECTED: &str = OcppTriggerConfig::DISCONNECTED_EVENT;
 
-/// Asks `component` whether the charge point may connect with `password`; if it may,
-/// `charge-point.connected.v1` commits with the component's unit of work.
+/// Asks `component` whether the charge point may connect with `password`.
 pub async fn connect(component: Arc<LoadedComponent>, session: &Session, password: String) -> Result<(), Refused> {
     let connection = Connection {
         charge_point_id: session.charge_point_id.clone(),
@@ -37,15 +34,13 @@ pub async fn connect(component: Arc<LoadedComponent>, session: &Session, passwor
     };
     let call = Call { component: &component, trigger: "ocpp", span_kind: "server", context: context(session), delivery: None };
     let guest = Arc::clone(&component);
-    let event = connection_event(session, "connectedAt");
     let verdict = |answer: Result<(), Refusal>| async move {
         match answer {
             Ok(()) => Verdict { reply: Ok(()), commit: true, outcome: "connected" },
             Err(refusal) => Verdict { reply: Err(refusal), commit: false, outcome: "refused" },
         }
     };
-    let ended =
-        invocation::run(call, move |invocation| Box::pin(call_connect(guest, invocation, connection, event)), verdict).await.0;
+    let ended = invocation::run(call, move |invocation| Box::pin(call_connect(guest, invocation, connection)), verdict).await.0;
     match ended {
         Ended::Replied { reply: Ok(()), committed: Ok(()) } => Ok(()),
         Ended::Replied { reply: Err(Refusal::UnknownChargePoint), .. } => Err(Refused::Credentials("unknown charge point")),
@@ -57,30 +52,55 @@ pub async fn connect(component: Arc<LoadedComponent>, session: &Session, passwor
     }
 }
 
-/// Publishes `charge-point.disconnected.v1` through the route component's outbox, in a unit
-/// of work of its own that runs no guest code.
-pub async fn disconnected(runtime: &Runtime, session: &Session) {
+/// Whether a connection began or ended, as the host's event says it.
+#[derive(Debug, Clone, Copy)]
+pub enum Announcement {
+    Connected,
+    Disconnected,
+}
+
+impl Announcement {
+    fn event_type(self) -> &'static str {
+        match self {
+            Self::Connected => OcppTriggerConfig::CONNECTED_EVENT,
+            Self::Disconnected => OcppTriggerConfig::DISCONNECTED_EVENT,
+        }
+    }
+
+    fn time_key(self) -> &'static str {
+        match self {
+            Self::Connected => "connectedAt",
+            Self::Disconnected => "disconnectedAt",
+        }
+    }
+}
+
+/// Publishes `charge-point.connected.v1` or `.disconnected.v1` through the route
+/// component's outbox, in a unit of work of its own that runs no guest code and only
+/// writes (so on the embedded database no other commit can overtake it). A failure is
+/// logged: the connection itself is not the event's to refuse or keep.
+pub async fn announce(runtime: &Runtime, session: &Session, announcement: Announcement) {
     let Some(component) = runtime.component(&session.trigger.component) else { return };
     let call = Call { component: &component, trigger: "ocpp", span_kind: "internal", context: context(session), delivery: None };
-    let event = connection_event(session, "disconnectedAt");
+    let (event_type, event) = (announcement.event_type(), connection_event(session, announcement.time_key()));
     let verdict = |published: Result<(), String>| async move {
         let commit = published.is_ok();
-        Verdict { reply: published, commit, outcome: if commit { "disconnected" } else { "publish_failed" } }
+        Verdict { reply: published, commit, outcome: if commit { "announced" } else { "publish_failed" } }
     };
-    let ended = invocation::run(call, move |invocation| Box::pin(publish_disconnected(invocation, event)), verdict).await.0;
+    let ended = invocation::run(call, move |invocation| Box::pin(publish(invocation, event_type, event)), verdict).await.0;
     let failed = match ended {
         Ended::Replied { reply: Ok(()), committed: Ok(()) } => return,
         Ended::Replied { reply: Err(e), .. } => e,
         Ended::Replied { committed: Err(e), .. } => e.to_string(),
         Ended::Overloaded(overloaded) => overloaded.to_string(),
         Ended::Failed(failure) => failure.to_string(),
-        Ended::Duplicate | Ended::InboxFailed(_) => unreachable!("a disconnection delivers no event"),
+        Ended::Duplicate | Ended::InboxFailed(_) => unreachable!("an announcement delivers no event"),
     };
-    tracing::warn!(charge_point = %session.charge_point_id, error = %failed, "{DISCONNECTED} could not be published");
+    tracing::warn!(charge_point = %session.charge_point_id, error = %failed, "{event_type} could not be published");
 }
 
-async fn publish_disconnected(invocation: &mut Invocation, event: serde_json::Value) -> GuestResult<Result<(), String>> {
-    Ok(invocation.publish_host_event(DISCONNECTED, event).await.map_err(|e| e.to_string()))
+async fn publish(invocation: &mut Invocation, event_type: &'static str, event: serde_json::Value) -> GuestResult<Result<(), String>> {
+    Ok(invocation.publish_host_event(event_type, event).await.map_err(|e| e.to_string()))
 }
 
 /// What the host's connection events carry; `connectionId`s are time-ordered, so a consumer
@@ -171,19 +191,9 @@ async fn call_connect(
     component: Arc<LoadedComponent>,
     invocation: &mut Invocation,
     connection: Connection,
-    event: serde_json::Value,
 ) -> GuestResult<Result<(), Refusal>> {
     let instance = instance(&component, invocation).await?;
-    let answer = instance.joule_platform_charge_point().call_connect(invocation.store(), &connection).await?;
-    if answer.is_ok() {
-        invocation.publish_host_event(CONNECTED, event).await.map_err(|e| outbox_error(CONNECTED, e))?;
-    }
-    Ok(answer)
-}
-
-/// A failure to publish a host event, as the invocation's failure.
-fn outbox_error(event_type: &str, error: impl std::fmt::Display) -> wasmtime::Error {
-    wasmtime::Error::msg(format!("{event_type} could not be written to the outbox: {error}"))
+    instance.joule_platform_charge_point().call_connect(invocation.store(), &connection).await
 }
 
 async fn call_handle(

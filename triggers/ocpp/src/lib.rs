@@ -172,6 +172,7 @@ impl Shared {
                 return unavailable("component_failed", &refused.to_string());
             }
         }
+        invoke::announce(&self.runtime, &session, invoke::Announcement::Connected).await;
         let upgrade = hyper::upgrade::on(&mut request);
         // Registered before the 101 goes out, so of two connections of one charge point the
         // one answered last is the one kept.
@@ -201,7 +202,7 @@ impl Shared {
             }
             shared.connections.unregister(&session.charge_point_id, registration.number);
             shared.runtime.metrics().ocpp_connected(shared.connections.len());
-            invoke::disconnected(&shared.runtime, &session).await;
+            invoke::announce(&shared.runtime, &session, invoke::Announcement::Disconnected).await;
         });
         offer.switching()
     }
