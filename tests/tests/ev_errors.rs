@@ -168,7 +168,8 @@ async fn bad_input_to_every_ev_endpoint_gets_the_contract_errors() {
         // notifications
         case("GET", "/api/v1/notifications?recipient=d&limit=1000", Value::Null, 422, "validation_failed", &["limit"]),
         // unknown paths and methods under the components' routes
-        case("GET", "/api/v1/sessions", Value::Null, 405, "method_not_allowed", &[]),
+        case("DELETE", "/api/v1/sessions", Value::Null, 405, "method_not_allowed", &[]),
+        case("GET", "/api/v1/sessions?limit=0", Value::Null, 422, "validation_failed", &["limit"]),
         case("PATCH", format!("/api/v1/invoices/{MISSING}"), Value::Null, 405, "method_not_allowed", &[]),
         case("GET", "/api/v1/pricing/nothing", Value::Null, 404, "not_found", &[]),
     ];

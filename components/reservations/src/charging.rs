@@ -285,11 +285,21 @@ pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_
         )?;
         return Ok(true);
     }
-    let readings = readings(session)?;
-    let before = readings.iter().rev().find(|(taken, _)| *taken < at);
-    let after = readings.iter().find(|(taken, _)| *taken > at);
-    let fits = before.is_none_or(|(_, wh)| *wh <= energy_wh) && after.is_none_or(|(_, wh)| energy_wh <= *wh);
-    let taken = readings.iter().any(|(taken, _)| *taken == at);
+    // The readings around it: the one at or before (else the start), and the one after.
+    let before = db::query(
+        "SELECT taken_at, energy_wh FROM meter_values WHERE session_id = $1 AND taken_at <= $2 ORDER BY taken_at DESC LIMIT 1",
+        &[&id, &at],
+    )?;
+    let after = db::query(
+        "SELECT energy_wh FROM meter_values WHERE session_id = $1 AND taken_at > $2 ORDER BY taken_at LIMIT 1",
+        &[&id, &at],
+    )?;
+    let (taken, floor) = match before.first() {
+        Some(row) => (row.get::<DateTime<Utc>>("taken_at")? == at, row.get::<i64>("energy_wh")?),
+        None => (false, session["meterStartWh"].as_i64().expect("stored")),
+    };
+    let ceiling = after.first().map(|row| row.get::<i64>("energy_wh")).transpose()?;
+    let fits = floor <= energy_wh && ceiling.is_none_or(|wh| energy_wh <= wh);
     if !fits || taken || reading_count(id)? >= MAX_READINGS {
         return Ok(false);
     }
