@@ -330,3 +330,33 @@ async fn a_1_6_status_that_the_car_stopped_drawing_makes_the_rest_parking() {
     let session = completed_session(&joule, ADA).await;
     assert_eq!(times(&session), [monday.at("16:30"), monday.at("17:40"), monday.at("18:02")]);
 }
+
+#[tokio::test]
+async fn a_charge_point_reporting_what_no_invoice_can_price_still_gets_its_session_invoiced() {
+    let joule = Joule::platform().await;
+    let monday = Monday::coming();
+    driver_with_tag(&joule, ADA, ADA_TAG).await;
+    let tariff = ev::create_tariff(&joule).await;
+    charge_point_station(&joule, &tariff, "EV-TX-ODD").await;
+    let far = (monday.at("16:30") + chrono::TimeDelta::days(60)).to_rfc3339();
+    let energy = |wh: &str| json!([{ "value": wh, "measurand": "Energy.Active.Import.Register" }]);
+    let plan = [
+        boot16(),
+        start16(ADA_TAG, 1000, &monday.text("16:30")),
+        meter16(json!("$transactionId"), &monday.text("17:00"), energy("6500")),
+        // A register that went backwards, one that leapt by a terawatt-hour, one two months on;
+        // a stop 2 GWh on (1.6 meters count in i32 Wh).
+        meter16(json!("$transactionId"), &monday.text("17:10"), energy("10")),
+        meter16(json!("$transactionId"), &monday.text("17:20"), energy("1000000000000000")),
+        meter16(json!("$transactionId"), &far, energy("7000")),
+        stop16(json!("$transactionId"), 2_000_000_000, &far),
+    ];
+    let steps = run_plan(&joule, "EV-TX-ODD", OCPP16, &plan).await;
+    assert!(steps.iter().all(|s| s.ok), "every message is answered: {steps:#?}");
+    let invoices = ev::invoices_of(&joule, ADA, 1).await;
+    assert_eq!(invoices.len(), 1, "{invoices:#?}");
+    let session = completed_session(&joule, ADA).await;
+    assert_eq!(session["energyWh"], 5500, "the stop is the last reading it could price: {session}");
+    let [started, _, unplugged] = times(&session);
+    assert_eq!(unplugged - started, chrono::TimeDelta::days(31), "at most the longest session: {session}");
+}

@@ -1,16 +1,17 @@
 //! The one session model that REST and OCPP share: starting a session on a connector,
 //! recording meter readings, and completing it, with the event billing prices.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use joule_sdk::api::{self, ApiError, Problems};
 use joule_sdk::db::{self, Row};
 use joule_sdk::pricing;
+use ocpi_tariff::limits::{MAX_PERIOD_WH, MAX_SESSION_DAYS};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::connectors::{self, TariffCopy};
-use crate::{expiry, listing};
 use crate::limits::{MAX_READINGS, MAX_REGISTER_WH};
+use crate::{expiry, listing};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -275,7 +276,11 @@ pub fn insert_reading(id: Uuid, at: DateTime<Utc>, energy_wh: i64, power_w: Opti
 /// session whose start had none becomes its start. Returns whether it was kept.
 pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_w: Option<i64>) -> Result<bool> {
     let id = id_of(session);
-    if !(0..=MAX_REGISTER_WH as i64).contains(&energy_wh) || at < started_at(session) {
+    let started = started_at(session);
+    // Beyond what an invoice can price: past the longest session, or a register jump past
+    // a period's most (checked against the neighbours below).
+    let within = at >= started && at.signed_duration_since(started) <= TimeDelta::days(MAX_SESSION_DAYS);
+    if !(0..=MAX_REGISTER_WH as i64).contains(&energy_wh) || !within {
         return Ok(false);
     }
     if session["meterStartPending"] == true {
@@ -299,7 +304,8 @@ pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_
         None => (false, session["meterStartWh"].as_i64().expect("stored")),
     };
     let ceiling = after.first().map(|row| row.get::<i64>("energy_wh")).transpose()?;
-    let fits = floor <= energy_wh && ceiling.is_none_or(|wh| energy_wh <= wh);
+    let step = |low: i64, high: i64| low <= high && high - low <= MAX_PERIOD_WH as i64;
+    let fits = step(floor, energy_wh) && ceiling.is_none_or(|wh| step(energy_wh, wh));
     if !fits || taken || reading_count(id)? >= MAX_READINGS {
         return Ok(false);
     }

@@ -8,10 +8,11 @@
 //! connector reserved for someone else) is an answer, not a CALLERROR, so the charge point
 //! stops; only a fault rolls back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use joule_sdk::api::ApiError;
 use joule_sdk::db;
 use joule_sdk::ocpp::{CallError, ChargePoint, Connection, ErrorCode, Refusal, Request, Target};
+use ocpi_tariff::limits::{MAX_PERIOD_WH, MAX_SESSION_DAYS};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -194,9 +195,16 @@ fn finish(session: &Value, meter_stop: Option<i64>, at: DateTime<Utc>) -> Result
     }
     let readings = charging::readings(session).map_err(api_fault)?;
     let (last_at, last_wh) = *readings.last().expect("the start is the first reading");
-    // A stop cannot take back energy or time the session already recorded.
-    let meter_stop_wh = meter_stop.unwrap_or(last_wh).max(last_wh);
-    let unplugged_at = at.max(last_at);
+    // A stop cannot take back energy or time the session already recorded, nor add what no
+    // invoice could price (a register jump past a period's most, a session past its longest):
+    // such a reading is the charge point's fault, and the session ends at what it recorded.
+    let meter_stop_wh = meter_stop.filter(|wh| (last_wh..=last_wh.saturating_add(MAX_PERIOD_WH as i64)).contains(wh));
+    let meter_stop_wh = meter_stop_wh.unwrap_or_else(|| {
+        eprintln!("session {}: a meter stop of {meter_stop:?} Wh after {last_wh} Wh is not taken", session["id"]);
+        last_wh
+    });
+    let longest = charging::started_at(session) + TimeDelta::days(MAX_SESSION_DAYS);
+    let unplugged_at = at.max(last_at).min(longest);
     let reported: Option<DateTime<Utc>> = session["chargingEndedAt"].as_str().and_then(|t| t.parse().ok());
     let stopped_at = reported
         .or_else(|| charging::flat_since(&readings, meter_stop_wh))
