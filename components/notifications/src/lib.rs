@@ -3,8 +3,7 @@
 mod delivery;
 
 use chrono::{DateTime, Utc};
-use joule_sdk::access::Caller;
-use joule_sdk::api::{self, ApiError, Page, Problems};
+use joule_sdk::api::{self, ApiError, Owner};
 use joule_sdk::db::{self, Row};
 use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
@@ -33,27 +32,7 @@ const COLUMNS: &str = "id, recipient, channel, subject, body, event_id, event_ty
 /// Notifications, oldest first, a page at a time: a driver's own, or for an operator the
 /// named recipient's (`?recipient=`) or everyone's.
 fn list(request: Request, _: Params) -> Result<Response, ApiError> {
-    let caller = Caller::require()?;
-    let params = api::query_params(&request)?;
-    let mut problems = Problems::new();
-    let page = Page::from_query(&params, &mut problems);
-    problems.finish()?;
-    let named = params.iter().find(|(k, _)| k == "recipient").map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
-    let recipient = caller.listing(named)?;
-    let after = page.after.as_deref().and_then(|a| Uuid::parse_str(a).ok()).unwrap_or(Uuid::nil());
-    let limit = i64::from(page.limit) + 1;
-    let rows = match &recipient {
-        Some(recipient) => db::query(
-            &format!("SELECT {COLUMNS} FROM notifications WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3"),
-            &[recipient, &after, &limit],
-        )?,
-        None => db::query(&format!("SELECT {COLUMNS} FROM notifications WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
-    };
-    let mut items = rows.iter().map(notification).collect::<Result<Vec<_>, _>>()?;
-    let more = items.len() > page.limit as usize;
-    items.truncate(page.limit as usize);
-    let next = more.then(|| items.last().and_then(|n| n["id"].as_str()).map(Page::cursor_after)).flatten();
-    Ok(api::json(200, &json!({ "items": items, "nextCursor": next })))
+    api::owned_page(&request, "notifications", COLUMNS, Owner { column: "recipient", parameter: "recipient" }, notification)
 }
 
 /// Dispatches a request to its handler; unknown paths and methods get JSON 404 and 405.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::connectors::{self, TariffCopy};
 use crate::limits::{MAX_READINGS, MAX_REGISTER_WH};
-use crate::{expiry, listing};
+use crate::expiry;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -94,9 +94,10 @@ fn shown(mut session: Value) -> Value {
     session
 }
 
-/// A page of sessions, as the API shows them (see [`listing`]).
+/// A page of sessions, as the API shows them: a driver's own, or for an operator the named
+/// driver's (`?driverId=`) or everyone's.
 pub fn list(request: &spin_sdk::http::Request) -> Result<spin_sdk::http::Response> {
-    listing::page(request, "sessions", COLUMNS, |row| session(row).map(shown))
+    api::owned_page(request, "sessions", COLUMNS, crate::DRIVER, |row| session(row).map(shown))
 }
 
 /// The stored session, as the API shows it.
@@ -253,6 +254,18 @@ pub fn readings(session: &Value) -> Result<Vec<(DateTime<Utc>, i64)>> {
         readings.push((row.get("taken_at")?, row.get("energy_wh")?));
     }
     Ok(readings)
+}
+
+/// The session's last register reading: its newest meter value, else its start.
+pub fn last_reading(session: &Value) -> Result<(DateTime<Utc>, i64)> {
+    let rows = db::query(
+        "SELECT taken_at, energy_wh FROM meter_values WHERE session_id = $1 ORDER BY taken_at DESC LIMIT 1",
+        &[&id_of(session)],
+    )?;
+    Ok(match rows.first() {
+        Some(row) => (row.get("taken_at")?, row.get("energy_wh")?),
+        None => (started_at(session), session["meterStartWh"].as_i64().expect("stored")),
+    })
 }
 
 /// The number of readings a session holds.

@@ -9,7 +9,6 @@ mod charging;
 mod connectors;
 mod expiry;
 mod limits;
-mod listing;
 mod ocpp;
 mod ocpp_messages;
 mod replica;
@@ -18,8 +17,11 @@ mod sessions;
 mod settings;
 mod tokens;
 
-use joule_sdk::api;
+use joule_sdk::api::{self, Owner};
 use spin_sdk::http::{Request, Response};
+
+/// Reservations and sessions belong to a driver, whom an operator names with `?driverId=`.
+const DRIVER: Owner<'static> = Owner { column: "driver_id", parameter: "driverId" };
 
 /// The OCPP handler of charge points' transactions.
 pub use ocpp::Sessions;

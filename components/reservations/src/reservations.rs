@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{connectors, expiry, limits, listing, settings};
+use crate::{DRIVER, connectors, expiry, limits, settings};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -114,7 +114,7 @@ fn visible(caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Result<Value> {
 /// named driver's (`?driverId=`) or everyone's.
 pub fn list(request: Request, _: Params) -> Result {
     let now = Utc::now();
-    listing::page(&request, "reservations", COLUMNS, |row| reservation(row, now))
+    api::owned_page(&request, "reservations", COLUMNS, DRIVER, |row| reservation(row, now))
 }
 
 /// Cancels a confirmed reservation.

@@ -79,7 +79,7 @@ fn active(caller: &Caller, id: Uuid) -> Result<(Value, DateTime<Utc>, i64)> {
     if session["status"] != "active" {
         return Err(ApiError::conflict("session_not_active", "the session has already stopped"));
     }
-    let (at, energy) = *charging::readings(&session)?.last().expect("the start is the first reading");
+    let (at, energy) = charging::last_reading(&session)?;
     Ok((session, at, energy))
 }
 

@@ -6,6 +6,7 @@
 
 mod error;
 mod fixed;
+mod owned_page;
 mod page;
 mod problems;
 mod routes;
@@ -19,6 +20,7 @@ use spin_sdk::http::{Request, Response};
 
 pub use error::ApiError;
 pub use fixed::fixed;
+pub use owned_page::{Owner, owned_page};
 pub use page::Page;
 pub use problems::Problems;
 pub use routes::Routes;
