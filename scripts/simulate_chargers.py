@@ -43,6 +43,9 @@ from ocpp.v201 import datatypes as datatypes201
 from ocpp.v201 import enums as enums201
 
 SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
+# The answer to a remote start or stop, by whether it was accepted.
+REMOTE16 = {True: enums16.RemoteStartStopStatus.accepted, False: enums16.RemoteStartStopStatus.rejected}
+REMOTE201 = {True: enums201.RequestStartStopStatusEnumType.accepted, False: enums201.RequestStartStopStatusEnumType.rejected}
 
 
 def now():
@@ -96,6 +99,24 @@ class Charger:
         except asyncio.TimeoutError:
             pass
         self.wake.clear()
+
+    def accept_remote_start(self, tag):
+        """Whether to start for the platform's token now: only with no session going."""
+        self.tally.remote_starts += 1
+        if self.transaction is not None:
+            return False
+        self.start_requested = tag
+        self.wake.set()
+        return True
+
+    def accept_remote_stop(self, transaction_id):
+        """Whether to stop the session the platform names: only the one going."""
+        self.tally.remote_stops += 1
+        if self.transaction is None or self.transaction[0] != transaction_id:
+            return False
+        self.stop_requested = True
+        self.wake.set()
+        return True
 
     async def beat(self):
         while True:
@@ -201,21 +222,13 @@ class Charger16(Charger, ChargePoint16):
 
     @on("RemoteStartTransaction")
     def on_remote_start(self, id_tag, **_):
-        self.tally.remote_starts += 1
-        if self.transaction is not None:
-            return result16.RemoteStartTransaction(status=enums16.RemoteStartStopStatus.rejected)
-        self.start_requested = id_tag
-        self.wake.set()
-        return result16.RemoteStartTransaction(status=enums16.RemoteStartStopStatus.accepted)
+        accepted = self.accept_remote_start(id_tag)
+        return result16.RemoteStartTransaction(status=REMOTE16[accepted])
 
     @on("RemoteStopTransaction")
     def on_remote_stop(self, transaction_id, **_):
-        self.tally.remote_stops += 1
-        if self.transaction is None or self.transaction[0] != transaction_id:
-            return result16.RemoteStopTransaction(status=enums16.RemoteStartStopStatus.rejected)
-        self.stop_requested = True
-        self.wake.set()
-        return result16.RemoteStopTransaction(status=enums16.RemoteStartStopStatus.accepted)
+        accepted = self.accept_remote_stop(transaction_id)
+        return result16.RemoteStopTransaction(status=REMOTE16[accepted])
 
     @on("ReserveNow")
     def on_reserve(self, **_):
@@ -302,21 +315,13 @@ class Charger201(Charger, ChargePoint201):
 
     @on("RequestStartTransaction")
     def on_request_start(self, id_token, remote_start_id, **_):
-        self.tally.remote_starts += 1
-        if self.transaction is not None:
-            return result201.RequestStartTransaction(status=enums201.RequestStartStopStatusEnumType.rejected)
-        self.start_requested = id_token["id_token"]
-        self.wake.set()
-        return result201.RequestStartTransaction(status=enums201.RequestStartStopStatusEnumType.accepted)
+        accepted = self.accept_remote_start(id_token["id_token"])
+        return result201.RequestStartTransaction(status=REMOTE201[accepted])
 
     @on("RequestStopTransaction")
     def on_request_stop(self, transaction_id, **_):
-        self.tally.remote_stops += 1
-        if self.transaction is None or self.transaction[0] != transaction_id:
-            return result201.RequestStopTransaction(status=enums201.RequestStartStopStatusEnumType.rejected)
-        self.stop_requested = True
-        self.wake.set()
-        return result201.RequestStopTransaction(status=enums201.RequestStartStopStatusEnumType.accepted)
+        accepted = self.accept_remote_stop(transaction_id)
+        return result201.RequestStopTransaction(status=REMOTE201[accepted])
 
     @on("ReserveNow")
     def on_reserve(self, **_):

@@ -11,7 +11,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use joule_sdk::api::ApiError;
 use joule_sdk::db;
-use joule_sdk::ocpp::{CallError, ChargePoint, Connection, ErrorCode, Refusal, Request, Target};
+use joule_sdk::ocpp::{CallError, ChargePoint, Connection, Refusal, Request, Target};
 use ocpi_tariff::limits::{MAX_PERIOD_WH, MAX_SESSION_DAYS};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -308,11 +308,9 @@ fn refusal_status(refusal: &ApiError, refused: &'static str, busy: &'static str)
 }
 
 fn internal(error: db::Error) -> CallError {
-    eprintln!("database error: {error:?}");
-    CallError::new(ErrorCode::InternalError, "the call could not be recorded")
+    CallError::internal("a database statement", error)
 }
 
 fn api_fault(error: ApiError) -> CallError {
-    eprintln!("the call failed: {} {}", error.code, error.message);
-    CallError::new(ErrorCode::InternalError, "the call could not be recorded")
+    CallError::internal("recording the transaction", format!("{} {}", error.code, error.message))
 }

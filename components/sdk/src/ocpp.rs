@@ -108,6 +108,13 @@ impl CallError {
         Self { code, description: description.into(), details: None }
     }
 
+    /// A fault of the platform while answering (the database, the outbox, timers): logged
+    /// with what failed, answered as an `InternalError`, and the unit of work rolls back.
+    pub fn internal(what: &str, error: impl std::fmt::Debug) -> Self {
+        eprintln!("{what} failed: {error:?}");
+        Self::new(ErrorCode::InternalError, "the call could not be recorded")
+    }
+
     /// The answer to an action the component recognises but does not handle.
     pub fn not_supported(action: &str) -> Self {
         Self::new(ErrorCode::NotSupported, format!("{action} is not supported"))

@@ -79,10 +79,14 @@ pub fn insert(station_id: Uuid, ocpp: &Ocpp) -> Result<(), Error> {
 
 /// Takes the charge point's turn before anything is read: a write that changes nothing, so
 /// its CALL runs as the writer on SQLite from the first statement (no other commit can
-/// overtake what it read) and holds its row on Postgres.
-pub fn take_turn(charge_point_id: &str) -> Result<(), Error> {
-    db::execute("UPDATE charge_points SET charge_point_id = charge_point_id WHERE charge_point_id = $1", &[&charge_point_id])
-        .map(drop)
+/// overtake what it read) and holds its row on Postgres. Returns the charge point's
+/// station, if it still has one.
+pub fn take_turn(charge_point_id: &str) -> Result<Option<Uuid>, Error> {
+    let rows = db::query(
+        "UPDATE charge_points SET charge_point_id = charge_point_id WHERE charge_point_id = $1 RETURNING station_id",
+        &[&charge_point_id],
+    )?;
+    rows.first().map(|row| row.get("station_id")).transpose()
 }
 
 /// The station that has `charge_point_id`, if any.

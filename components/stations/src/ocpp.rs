@@ -55,20 +55,22 @@ impl ChargePoint for Stations {
     }
 
     fn handle(request: Request) -> Result<Value, CallError> {
-        charge_points::take_turn(&request.charge_point_id).map_err(internal)?;
+        // The turn first, and with it the station whose charge point is calling, if it still
+        // has one.
+        let station = charge_points::take_turn(&request.charge_point_id).map_err(internal)?;
         match request.action.as_str() {
-            "BootNotification" => boot(&request),
-            "Heartbeat" => heartbeat(&request),
-            "StatusNotification" => status_notification(&request),
+            "BootNotification" => boot(&request, station),
+            "Heartbeat" => heartbeat(&request, station),
+            "StatusNotification" => status_notification(&request, station),
             other => Err(CallError::not_supported(other)),
         }
     }
 }
 
-fn boot(request: &Request) -> Result<Value, CallError> {
+fn boot(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
     let info = ocpp_messages::boot(request)?;
     let interval = heartbeat_interval();
-    let Some(station_id) = station_of(request)? else {
+    let Some(station_id) = station else {
         // Its station went away while it was connected: it should stop talking to us.
         return Ok(json!({ "status": "Rejected", "currentTime": ocpp::now(), "interval": interval }));
     };
@@ -81,8 +83,8 @@ fn boot(request: &Request) -> Result<Value, CallError> {
     Ok(json!({ "status": "Accepted", "currentTime": ocpp::now(), "interval": interval }))
 }
 
-fn heartbeat(request: &Request) -> Result<Value, CallError> {
-    let station_id = station_of(request)?.ok_or_else(unknown)?;
+fn heartbeat(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
+    let station_id = station.ok_or_else(unknown)?;
     seen(request, station_id, Utc::now())?;
     Ok(json!({ "currentTime": ocpp::now() }))
 }
@@ -99,9 +101,9 @@ fn seen(request: &Request, station_id: Uuid, at: chrono::DateTime<Utc>) -> Resul
 
 /// Sets the connector's status as the REST status endpoint does, and publishes the change
 /// with the OCPP status too, which sessions read (SuspendedEV and Finishing end charging).
-fn status_notification(request: &Request) -> Result<Value, CallError> {
+fn status_notification(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
     let report = ocpp_messages::status(request)?;
-    let station_id = station_of(request)?.ok_or_else(unknown)?;
+    let station_id = station.ok_or_else(unknown)?;
     let now = Utc::now();
     seen(request, station_id, now)?;
     // A CSMS accepts every notification; one about no connector of the station changes nothing.
@@ -145,11 +147,6 @@ fn status_notification(request: &Request) -> Result<Value, CallError> {
     Ok(json!({}))
 }
 
-/// The station whose charge point is calling, if it still has one.
-fn station_of(request: &Request) -> Result<Option<Uuid>, CallError> {
-    charge_points::owner(&request.charge_point_id).map_err(internal)
-}
-
 /// The interval BootNotification gives: `ocpp_heartbeat_interval_seconds`.
 fn heartbeat_interval() -> i64 {
     parse_interval(variables::get("ocpp_heartbeat_interval_seconds").ok().as_deref())
@@ -168,20 +165,15 @@ fn unknown() -> CallError {
 }
 
 fn internal(error: db::Error) -> CallError {
-    eprintln!("database error: {error:?}");
-    CallError::new(ErrorCode::InternalError, "the call could not be recorded")
+    CallError::internal("a database statement", error)
 }
 
 fn timer_fault(error: joule_sdk::timers::Error) -> CallError {
-    eprintln!("scheduling the missed-heartbeat check failed: {error:?}");
-    CallError::new(ErrorCode::InternalError, "the call could not be recorded")
+    CallError::internal("scheduling the missed-heartbeat check", error)
 }
 
 fn publish(event_type: &str, data: &impl serde::Serialize) -> Result<(), CallError> {
-    events::publish(event_type, data).map(drop).map_err(|e| {
-        eprintln!("publishing {event_type} failed: {e:?}");
-        CallError::new(ErrorCode::InternalError, "the call could not be recorded")
-    })
+    events::publish(event_type, data).map(drop).map_err(|e| CallError::internal(&format!("publishing {event_type}"), e))
 }
 
 #[cfg(test)]
