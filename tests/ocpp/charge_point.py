@@ -36,7 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, NegotiationEr
 
 from ocpp import v16, v201
 from ocpp.charge_point import camel_to_snake_case
-from ocpp.exceptions import OCPPError
+from ocpp.exceptions import GenericError, OCPPError
 from ocpp.messages import CallError, CallResult
 from ocpp.v16 import call as call16
 from ocpp.v16 import enums as enums16
@@ -68,11 +68,33 @@ class Recording:
         return response
 
 
-class ChargePoint16(Recording, v16.ChargePoint):
+class Answering:
+    """Answers the CSMS's CALLs as `--answer` says, printing each as it arrives:
+
+        {"step": "received", "ok": true, "action": "RemoteStartTransaction", "payload": {...}}
+
+    accept: `{"status": "Accepted"}` (the whole answer to every CALL the platform sends);
+    error: a CALLERROR GenericError; silent: no answer at all.
+    """
+
+    answer = "accept"
+
+    async def _handle_call(self, msg):
+        emit({"step": "received", "ok": True, "action": msg.action, "payload": msg.payload})
+        if self.answer == "silent":
+            return
+        if self.answer == "error":
+            refusal = GenericError(description="refused by the test charge point")
+            await self._send(msg.create_call_error(refusal).to_json())
+            return
+        await self._send(msg.create_call_result({"status": "Accepted"}).to_json())
+
+
+class ChargePoint16(Answering, Recording, v16.ChargePoint):
     pass
 
 
-class ChargePoint201(Recording, v201.ChargePoint):
+class ChargePoint201(Answering, Recording, v201.ChargePoint):
     pass
 
 
@@ -333,6 +355,7 @@ async def main(args):
 
         cls = ChargePoint16 if args.protocol == "1.6" else ChargePoint201
         cp = cls(args.id, ws, response_timeout=args.timeout)
+        cp.answer = args.answer
         reader = asyncio.ensure_future(cp.start())
         try:
             await SCENARIOS[args.scenario](Runner(cp, reader), args)
@@ -352,6 +375,7 @@ def parse_args():
     parser.add_argument("--hold", type=float, default=5, help="seconds the hold scenario stays connected")
     parser.add_argument("--token", action="append", default=[], help="a token the authorize scenario presents")
     parser.add_argument("--plan", default="[]", help='the plan scenario\'s CALLs: [{"action": ..., "payload": {...}}, ...]')
+    parser.add_argument("--answer", choices=["accept", "error", "silent"], default="accept", help="how to answer the CSMS's CALLs")
     parser.add_argument("--verbose", action="store_true", help="log every OCPP message on stderr")
     return parser.parse_args()
 

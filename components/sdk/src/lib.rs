@@ -106,6 +106,7 @@ pub mod ocpp_bindings {
             "joule:platform/templates@0.1.0": crate::bindings::joule::platform::templates,
             "joule:platform/timers@0.1.0": crate::bindings::joule::platform::timers,
             "joule:platform/identity@0.1.0": crate::bindings::joule::platform::identity,
+            "joule:platform/ocpp@0.1.0": crate::bindings::joule::platform::ocpp,
         },
         additional_derives: [PartialEq],
         pub_export_macro: true,

@@ -26,6 +26,9 @@
 //!
 //! joule_sdk::export_ocpp_handler!(Station);
 //! ```
+//!
+//! The other way, a component granted `ocpp = {}` sends CALLs to charge points with
+//! [`call`]; each outcome comes to its event handler as a [`CALL_RESULT_EVENT`].
 
 use chrono::{SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
@@ -35,6 +38,20 @@ use crate::ocpp_bindings::exports::joule::platform::charge_point::Guest;
 pub use crate::ocpp_bindings::exports::joule::platform::charge_point::{
     CallError, Connection, ErrorCode, Refusal, Request,
 };
+
+pub use crate::bindings::joule::platform::ocpp::Error as CallFailed;
+
+/// The event type of a call's outcome; its data carries `requestId`, `chargePointId`,
+/// `action`, the `request` payload and a `status` (see [`call`]).
+pub const CALL_RESULT_EVENT: &str = "ocpp.call-result.v1";
+
+/// Sends `action` with `payload` to the charge point once the unit of work commits, from
+/// the replica holding its connection; returns the request id its result event carries.
+/// The result's `status` is "result" (with the CALLRESULT's `payload`), "call-error" (with
+/// `error`), "timeout", "not-connected", "invalid" or "failed" (with a `reason`).
+pub fn call(charge_point_id: &str, action: &str, payload: &serde_json::Value) -> Result<String, CallFailed> {
+    crate::bindings::joule::platform::ocpp::call(charge_point_id, action, &payload.to_string())
+}
 
 /// The `protocol` of an OCPP 1.6J connection.
 pub const OCPP16: &str = "ocpp1.6";

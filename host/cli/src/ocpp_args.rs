@@ -18,6 +18,9 @@ pub struct OcppArgs {
     /// The largest message a charge point may send, such as "1MiB".
     #[arg(long, default_value = "1MiB", env = "JOULE_OCPP_MAX_MESSAGE")]
     ocpp_max_message: bytesize::ByteSize,
+    /// How long a charge point has to answer a CALL the platform sends it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "JOULE_OCPP_CALL_TIMEOUT")]
+    ocpp_call_timeout: Duration,
 }
 
 impl OcppArgs {
@@ -32,11 +35,13 @@ impl OcppArgs {
         anyhow::ensure!(self.ocpp_max_connections > 0, "--ocpp-max-connections must be at least 1");
         let max_message_bytes = usize::try_from(self.ocpp_max_message.as_u64())?;
         anyhow::ensure!(max_message_bytes >= 1024, "--ocpp-max-message must be at least 1KiB");
+        anyhow::ensure!(!self.ocpp_call_timeout.is_zero(), "--ocpp-call-timeout must be longer than 0s");
         Ok(OcppSettings {
             ping_interval: self.ocpp_ping_interval,
             idle_timeout: self.ocpp_idle_timeout,
             max_connections: self.ocpp_max_connections,
             max_message_bytes,
+            call_timeout: self.ocpp_call_timeout,
         })
     }
 }

@@ -69,6 +69,8 @@ pub struct Metrics {
     timer_lateness: Family<ComponentLabels, Histogram, fn() -> Histogram>,
     ocpp_connected: Gauge,
     ocpp_messages: Family<OcppLabels, Counter>,
+    ocpp_calls: Family<OcppLabels, Counter>,
+    ocpp_calls_forwarded: Counter,
     ocpp_answer_durations: Family<ActionLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -113,6 +115,8 @@ impl Default for Metrics {
         );
         let ocpp_connected = Gauge::default();
         let ocpp_messages = Family::<OcppLabels, Counter>::default();
+        let ocpp_calls = Family::<OcppLabels, Counter>::default();
+        let ocpp_calls_forwarded = Counter::default();
         let ocpp_answer_durations: Family<ActionLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(seconds_histogram);
         registry.register("ocpp_connected_charge_points", "Charge points connected to this replica", ocpp_connected.clone());
@@ -120,6 +124,16 @@ impl Default for Metrics {
             "ocpp_messages",
             "CALLs from charge points, by action and outcome: result, call_error, refused (by the host) or replayed",
             ocpp_messages.clone(),
+        );
+        registry.register(
+            "ocpp_calls",
+            "CALLs the platform sent to charge points, by action and outcome: result, call-error, timeout, not-connected, invalid or failed",
+            ocpp_calls.clone(),
+        );
+        registry.register(
+            "ocpp_calls_forwarded",
+            "CALLs to charge points this replica took from the shared queue and forwarded to the replica holding the charge point",
+            ocpp_calls_forwarded.clone(),
         );
         registry.register(
             "ocpp_answer_duration_seconds",
@@ -141,6 +155,8 @@ impl Default for Metrics {
             timer_lateness,
             ocpp_connected,
             ocpp_messages,
+            ocpp_calls,
+            ocpp_calls_forwarded,
             ocpp_answer_durations,
         }
     }
@@ -207,6 +223,15 @@ impl Metrics {
         if let Some(took) = answered_in {
             self.ocpp_answer_durations.get_or_create(&ActionLabels { action: action.into() }).observe(took.as_secs_f64());
         }
+    }
+
+    /// Counts a call the platform sent a charge point, by how it ended.
+    pub fn ocpp_call(&self, action: &str, outcome: &str) {
+        self.ocpp_calls.get_or_create(&OcppLabels { action: action.into(), outcome: outcome.into() }).inc();
+    }
+
+    pub fn ocpp_call_forwarded(&self) {
+        self.ocpp_calls_forwarded.inc();
     }
 
     /// Everything, in the OpenMetrics text format.

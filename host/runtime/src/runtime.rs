@@ -9,9 +9,9 @@ use tokio::sync::Notify;
 use crate::background::Background;
 use crate::backends::{BackendSettings, Backends};
 use crate::capabilities::callee::Callees;
-use crate::capabilities::kv::KeyValue;
+use crate::capabilities::kv::{KeyValue, KeyValueBackend};
 use crate::capabilities::variables::{self, Variables};
-use crate::capabilities::{self, Capabilities, database, events, identity, outbound_http, pricing, templates, timers};
+use crate::capabilities::{self, Capabilities, database, events, identity, ocpp, outbound_http, pricing, templates, timers};
 use crate::component::LoadedComponent;
 use crate::database::CommitSignals;
 use crate::embedded::StateDir;
@@ -94,6 +94,7 @@ impl Runtime {
             outbound_http: outbound_http::OutboundHttp,
             timers: timers::Timers,
             identity: identity::Identity,
+            ocpp: ocpp::Ocpp,
         };
         let callees: Weak<dyn Callees> = Arc::downgrade(&registry) as Weak<Registry>;
         let context = LoadContext {
@@ -109,11 +110,14 @@ impl Runtime {
         for (id, config) in &manifest.components {
             let handles_events = manifest.amqp_triggers.iter().any(|t| t.component == *id)
                 || manifest.schedule_triggers.iter().any(|t| t.component == *id);
-            let host_events: Vec<&str> = if manifest.ocpp_triggers.iter().any(|t| t.component == *id) {
-                vec![OcppTriggerConfig::CONNECTED_EVENT, OcppTriggerConfig::DISCONNECTED_EVENT]
-            } else {
-                Vec::new()
-            };
+            let mut host_events: Vec<&str> = Vec::new();
+            if manifest.ocpp_triggers.iter().any(|t| t.component == *id) {
+                host_events.extend([OcppTriggerConfig::CONNECTED_EVENT, OcppTriggerConfig::DISCONNECTED_EVENT]);
+            }
+            // Its calls travel as events through its outbox.
+            if config.grants.ocpp {
+                host_events.push(ocpp::CALL_EVENT);
+            }
             let host = loader::open(&context, config, handles_events, &host_events).await?;
             hosts.push((host, required_exports(&manifest, id)));
         }
@@ -175,7 +179,18 @@ impl Runtime {
             patterns: trigger.events.clone(),
             prefetch: trigger.prefetch,
             retry_delays: (1..trigger.retry.max_attempts).map(|attempt| trigger.retry.retry_delay(attempt)).collect(),
+            handover: None,
         }
+    }
+
+    /// A queue of the host's own, `<namespace>.<application>.<name>`.
+    pub fn host_queue_name(&self, name: &str) -> String {
+        format!("{}.{}.{name}", self.queue_namespace, self.manifest.application.name)
+    }
+
+    /// The key-value store, which the host also keeps its own records in.
+    pub fn key_value(&self) -> &Arc<dyn KeyValueBackend> {
+        &self.backends.kv
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -252,6 +267,9 @@ fn required_exports(manifest: &Manifest, id: &str) -> Vec<RequiredExport> {
     }
     if manifest.component(id).is_some_and(|c| c.grants.timers.is_some()) {
         need(crate::EVENT_HANDLER_EXPORT, "its timers need".into());
+    }
+    if manifest.component(id).is_some_and(|c| c.grants.ocpp) {
+        need(crate::EVENT_HANDLER_EXPORT, "the results of its OCPP calls need".into());
     }
     if manifest.schedule_triggers.iter().any(|t| t.component == id) {
         need(crate::EVENT_HANDLER_EXPORT, "its schedule trigger needs".into());

@@ -40,6 +40,7 @@ fn queue(subject: &Subject, name: &str, patterns: &[&str]) -> QueueSpec {
         patterns: patterns.iter().map(|p| p.to_string()).collect(),
         prefetch: 8,
         retry_delays: vec![Duration::from_millis(300)],
+        handover: None,
     }
 }
 

@@ -32,6 +32,7 @@ mod generated {
                     "joule:platform/templates": crate::generated::joule::platform::templates,
                     "joule:platform/timers": crate::generated::joule::platform::timers,
                     "joule:platform/identity": crate::generated::joule::platform::identity,
+                    "joule:platform/ocpp": crate::generated::joule::platform::ocpp,
                     "joule:platform/event-types": crate::generated::joule::platform::event_types,
                     "joule:platform/message-types": crate::generated::joule::platform::message_types,
                 },
@@ -74,7 +75,8 @@ mod generated {
 }
 
 pub use generated::joule::platform::{
-    database, event_types, events, identity, kv, message_types, pricing, pricing_types, templates, timers, variables,
+    database, event_types, events, identity, kv, message_types, ocpp, pricing, pricing_types, templates, timers,
+    variables,
 };
 pub use generated::{Capabilities, CapabilitiesPre};
 
@@ -115,4 +117,5 @@ pub mod interface_names {
     pub const MESSAGE_TYPES: &str = "joule:platform/message-types@0.1.0";
     pub const TIMERS: &str = "joule:platform/timers@0.1.0";
     pub const IDENTITY: &str = "joule:platform/identity@0.1.0";
+    pub const OCPP: &str = "joule:platform/ocpp@0.1.0";
 }

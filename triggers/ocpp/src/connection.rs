@@ -1,5 +1,6 @@
-//! One charge point's WebSocket: frames in, one CALL handled at a time, answers out, pings
-//! to find a dead peer, and an idle timeout to let it go.
+//! One charge point's WebSocket: frames in, one CALL handled at a time, answers out, the
+//! platform's own CALLs out one at a time with their answers paired back, pings to find a
+//! dead peer, and an idle timeout to let it go.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,13 +17,32 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 
 use crate::Shared;
+use crate::calls::{CallQueue, Outcome, Outgoing};
 use crate::invoke;
-use crate::protocol::{Frame, InboundCall, Initiator, Pairing};
+use crate::protocol::{ErrorCode, Frame, InboundCall, Initiator, MessageId, Pairing};
 use crate::session::Session;
 
 pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
 
 type Answering = Pin<Box<dyn Future<Output = Frame> + Send>>;
+
+/// The platform's CALL awaiting the charge point's answer.
+struct Sending {
+    request_id: String,
+    sent: tokio::sync::oneshot::Sender<Outcome>,
+    until: Instant,
+}
+
+/// What a text message from the charge point calls for.
+enum Received {
+    Nothing,
+    /// An answer to send now.
+    Reply(Frame),
+    /// A CALL to start handling.
+    Handle(Answering),
+    /// The answer to the platform's outstanding CALL, and how that call ended.
+    Answered(Outcome),
+}
 
 /// Why the connection ends, for the log and the close frame.
 enum Ending {
@@ -36,10 +56,11 @@ enum Ending {
 
 /// Serves `session` on `socket` until the charge point leaves, goes quiet, is replaced by a
 /// newer connection, or the host shuts down (after the CALL in hand is answered).
-pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socket, replaced: CancellationToken) {
+pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socket, replaced: CancellationToken, mut calls: CallQueue) {
     let settings = &shared.settings;
     let mut pairing = Pairing::default();
     let mut answering: Option<Answering> = None;
+    let mut sending: Option<Sending> = None;
     let mut pings = tokio::time::interval_at(Instant::now() + settings.ping_interval, settings.ping_interval);
     let mut heard = Instant::now();
     let ending = loop {
@@ -65,12 +86,41 @@ pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socke
                     // and the stream then ends.
                     Some(Ok(_)) => continue,
                 };
-                let (reply, call) = receive(&shared, &session, &mut pairing, text.as_str());
-                answering = answering.or(call);
-                if let Some(reply) = reply
-                    && let Err(e) = socket.send(Message::text(reply.to_text())).await
-                {
+                match receive(&shared, &session, &mut pairing, text.as_str()) {
+                    Received::Nothing => {}
+                    Received::Reply(reply) => {
+                        if let Err(e) = socket.send(Message::text(reply.to_text())).await {
+                            break Ending::Broken(e.to_string());
+                        }
+                    }
+                    Received::Handle(call) => answering = answering.or(Some(call)),
+                    Received::Answered(outcome) => {
+                        if let Some(sending) = sending.take() {
+                            let _ = sending.sent.send(outcome);
+                        }
+                    }
+                }
+            }
+            outgoing = calls.recv(), if sending.is_none() && !replaced.is_cancelled() => {
+                let Some(outgoing) = outgoing else { continue };
+                let Some((frame, started)) = start_call(&shared, &session, &mut pairing, outgoing) else { continue };
+                // Recorded first, so that a replica dying now cannot have it sent twice; left
+                // unsent (its router routes it again) if that cannot be recorded.
+                if let Err(e) = shared.router.sending(&started.request_id, &session.connection_id).await {
+                    tracing::warn!(charge_point = %session.charge_point_id, error = %format!("{e:#}"), "could not record a call as sent; it goes back");
+                    pairing.abandon_call();
+                    continue;
+                }
+                if let Err(e) = socket.send(Message::text(frame.to_text())).await {
+                    let _ = started.sent.send(Outcome::Failed(format!("the connection broke while sending it: {e}")));
                     break Ending::Broken(e.to_string());
+                }
+                sending = Some(started);
+            }
+            () = async { tokio::time::sleep_until(sending.as_ref().expect("guarded").until).await }, if sending.is_some() => {
+                pairing.abandon_call();
+                if let Some(sending) = sending.take() {
+                    let _ = sending.sent.send(Outcome::Timeout);
                 }
             }
             _ = pings.tick() => {
@@ -84,11 +134,59 @@ pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socke
             }
         }
     };
+    if let Some(sending) = sending.take() {
+        let _ = sending.sent.send(Outcome::Failed("the connection closed before the charge point answered".into()));
+    }
+    // Calls still queued are dropped unsent: their routers route them again.
+    calls.close();
+    drop(calls);
     close(&session, socket, ending).await;
 }
 
-/// What to do with a text message: an answer to send now, and a CALL to start handling.
-fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, text: &str) -> (Option<Frame>, Option<Answering>) {
+/// Checks a call against the connection's OCPP version and makes its CALL; a call its
+/// version has no such action for, or whose payload breaks the schema, ends here.
+fn start_call(shared: &Shared, session: &Session, pairing: &mut Pairing, outgoing: Outgoing) -> Option<(Frame, Sending)> {
+    let Outgoing { call, sent } = outgoing;
+    let protocol = session.protocol;
+    let checked = serde_json::value::to_raw_value(&call.payload).map_err(|e| e.to_string()).and_then(|payload| {
+        shared.validator.request(protocol, Initiator::Csms, &call.action, &payload).map(|()| payload).map_err(|e| e.to_string())
+    });
+    let payload = match checked {
+        Ok(payload) => payload,
+        Err(problem) => {
+            let _ = sent.send(Outcome::Invalid(format!("{} {}: {problem}", protocol.subprotocol(), call.action)));
+            return None;
+        }
+    };
+    let message_id = MessageId::new(uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid message id");
+    if let Err(e) = pairing.send_call(message_id.clone(), &call.action) {
+        let _ = sent.send(Outcome::Failed(e.to_string()));
+        return None;
+    }
+    let until = Instant::now() + shared.settings.call_timeout;
+    Some((Frame::Call { message_id, action: call.action, payload }, Sending { request_id: call.request_id, sent, until }))
+}
+
+/// How the platform's outstanding CALL ended, given the charge point's answer to it.
+fn answered(shared: &Shared, session: &Session, action: &str, answer: Frame) -> Outcome {
+    match answer {
+        Frame::CallResult { payload, .. } => match shared.validator.response(session.protocol, Initiator::Csms, action, &payload) {
+            Ok(()) => Outcome::Answered(payload),
+            Err(problem) => Outcome::CallError {
+                code: ErrorCode::FormatViolation.wire_name(session.protocol).to_string(),
+                description: format!("the charge point's answer to {action} breaks its schema: {problem}"),
+                details: serde_json::from_str(payload.get()).unwrap_or_default(),
+            },
+        },
+        Frame::CallError { code, description, details, .. } => {
+            Outcome::CallError { code, description, details: serde_json::from_str(details.get()).unwrap_or_default() }
+        }
+        Frame::Call { .. } => unreachable!("only answers are paired"),
+    }
+}
+
+/// What to do with a text message.
+fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, text: &str) -> Received {
     let protocol = session.protocol;
     let metrics = shared.runtime.metrics();
     let frame = match Frame::parse(text) {
@@ -96,15 +194,18 @@ fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, 
         Err(e) => {
             tracing::debug!(charge_point = %session.charge_point_id, error = %e, "an unreadable message");
             metrics.ocpp_message("unreadable", "refused", None);
-            return (e.reply(protocol), None);
+            return e.reply(protocol).map_or(Received::Nothing, Received::Reply);
         }
     };
     let Frame::Call { message_id, action, payload } = frame else {
-        // Joule sends no CALLs yet, so any answer is to nothing and is dropped, as OCPP-J says.
-        if pairing.receive_answer(frame.message_id()).is_none() {
-            tracing::debug!(charge_point = %session.charge_point_id, id = %frame.message_id(), "an answer to no CALL");
-        }
-        return (None, None);
+        // An answer to no outstanding CALL (late, after its timeout) is dropped, as OCPP-J says.
+        return match pairing.receive_answer(frame.message_id()) {
+            Some(outstanding) => Received::Answered(answered(shared, session, &outstanding.action, frame)),
+            None => {
+                tracing::debug!(charge_point = %session.charge_point_id, id = %frame.message_id(), "an answer to no CALL");
+                Received::Nothing
+            }
+        };
     };
     // Metrics name only real actions: a charge point could make up any number of others.
     let label = |action: &str| {
@@ -114,12 +215,12 @@ fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, 
         InboundCall::Handle => {}
         InboundCall::Replay(answer) => {
             metrics.ocpp_message(&label(&action), "replayed", None);
-            return (Some(answer), None);
+            return Received::Reply(answer);
         }
-        InboundCall::AlreadyHandling => return (None, None),
+        InboundCall::AlreadyHandling => return Received::Nothing,
         InboundCall::Refuse(refusal) => {
             metrics.ocpp_message(&label(&action), "refused", None);
-            return (Some(refusal), None);
+            return Received::Reply(refusal);
         }
     }
     if let Err(problem) = shared.validator.request(protocol, Initiator::ChargePoint, &action, &payload) {
@@ -128,7 +229,7 @@ fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, 
         if let Err(e) = pairing.answered(&refusal) {
             tracing::warn!(error = %e, "a refusal matched no CALL in hand");
         }
-        return (Some(refusal), None);
+        return Received::Reply(refusal);
     }
     let (shared, session) = (shared.clone(), session.clone());
     let received = Instant::now();
@@ -146,7 +247,7 @@ fn receive(shared: &Arc<Shared>, session: &Arc<Session>, pairing: &mut Pairing, 
         shared.runtime.metrics().ocpp_message(&action, outcome, Some(received.elapsed()));
         answer
     };
-    (None, Some(Box::pin(handling)))
+    Received::Handle(Box::pin(handling))
 }
 
 async fn close(session: &Session, mut socket: Socket, ending: Ending) {

@@ -6,11 +6,13 @@
 //! - `invoke`: connecting and each CALL as calls of a component, through the runtime's
 //!   invocation runner.
 //! - `connection`: one charge point's WebSocket loop.
+//! - `calls`: the platform's CALLs to charge points, routed to the replica holding each.
 //!
 //! Payload schemas are the `ocpp-kit` crate's types, generated from the official OCA JSON
 //! schemas and covering every 1.6 and 2.0.1 action; the `validate` module says why that crate
 //! and not `rust-ocpp` or `ocpp-types`, and which CALLERROR code each violation gets.
 
+mod calls;
 mod connection;
 mod connections;
 mod handshake;
@@ -36,6 +38,7 @@ pub use handshake::MAX_CHARGE_POINT_ID_CHARS;
 pub use session::{CHARGE_POINT_ISSUER, CHARGE_POINT_ROLE};
 use session::Session;
 
+use calls::Router;
 use connections::Connections;
 use protocol::{Initiator, Protocol, Validator};
 
@@ -50,6 +53,8 @@ pub struct OcppSettings {
     pub max_connections: usize,
     /// The largest message a charge point may send.
     pub max_message_bytes: usize,
+    /// How long a charge point has to answer a CALL the platform sends it.
+    pub call_timeout: Duration,
 }
 
 impl Default for OcppSettings {
@@ -59,6 +64,7 @@ impl Default for OcppSettings {
             idle_timeout: Duration::from_secs(90),
             max_connections: 10_000,
             max_message_bytes: 1 << 20,
+            call_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -76,6 +82,7 @@ pub(crate) struct Shared {
     settings: OcppSettings,
     validator: Validator,
     connections: Connections,
+    router: Arc<Router>,
     /// Cancelled at shutdown; every connection's token is its child.
     stopping: CancellationToken,
     tasks: TaskTracker,
@@ -98,6 +105,7 @@ impl OcppTrigger {
         }
         let shared = Shared {
             triggers: manifest.ocpp_triggers.iter().cloned().map(Arc::new).collect(),
+            router: Arc::new(Router::new(runtime.clone())),
             runtime,
             settings,
             validator,
@@ -113,8 +121,12 @@ impl OcppTrigger {
         Arc::new(Endpoint(self.shared.clone()))
     }
 
-    /// Waits for `shutdown`, then closes every connection once its CALL in hand is answered.
+    /// Sends the platform's calls to charge points; waits for `shutdown`, then closes every
+    /// connection once its CALL in hand is answered.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let (router, shared) = (self.shared.router.clone(), self.shared.clone());
+        tracing::info!(replica = router.replica(), "taking OCPP calls");
+        self.shared.tasks.spawn(router.run(shared.clone(), shared.stopping.clone()));
         shutdown.await;
         self.shared.stopping.cancel();
         self.shared.tasks.close();
@@ -176,8 +188,9 @@ impl Shared {
         let upgrade = hyper::upgrade::on(&mut request);
         // Registered before the 101 goes out, so of two connections of one charge point the
         // one answered last is the one kept.
-        let registration = self.connections.register(&session.charge_point_id, &self.stopping);
+        let registration = self.connections.register(&session.charge_point_id, &session.connection_id, &self.stopping);
         self.runtime.metrics().ocpp_connected(self.connections.len());
+        self.router.connected(&session.charge_point_id, &session.connection_id).await;
         let shared = self.clone();
         self.tasks.spawn(async move {
             match upgrade.await {
@@ -196,12 +209,13 @@ impl Shared {
                         client = %peer.client,
                         "charge point connected"
                     );
-                    connection::serve(shared.clone(), session.clone(), socket, registration.replaced).await;
+                    connection::serve(shared.clone(), session.clone(), socket, registration.replaced, registration.calls).await;
                 }
                 Err(e) => tracing::debug!(charge_point = %session.charge_point_id, error = %e, "the upgrade failed"),
             }
             shared.connections.unregister(&session.charge_point_id, registration.number);
             shared.runtime.metrics().ocpp_connected(shared.connections.len());
+            shared.router.disconnected(&session.charge_point_id, &session.connection_id).await;
             invoke::announce(&shared.runtime, &session, invoke::Announcement::Disconnected).await;
         });
         offer.switching()

@@ -2,6 +2,7 @@
 
 use chrono::{SecondsFormat, Utc};
 use joule_runtime::Runtime;
+use joule_runtime::capabilities::ocpp;
 use joule_runtime::events::Envelope;
 use joule_runtime::invocation::{self, Delivered, Fate};
 use joule_runtime::manifest::Retry;
@@ -81,7 +82,12 @@ fn policy(runtime: &Runtime, timer: &DueTimer) -> Option<Retry> {
             .any(|t| t.component == timer.component && t.event == timer.event_type)
             .then(Retry::default),
         None => {
-            let grant = manifest.component(&timer.component)?.grants.timers.as_ref()?;
+            let grants = &manifest.component(&timer.component)?.grants;
+            // The outcomes of its OCPP calls come to it as timers too.
+            if grants.ocpp && timer.event_type == ocpp::RESULT_EVENT {
+                return Some(Retry::default());
+            }
+            let grant = grants.timers.as_ref()?;
             grant.events.contains(&timer.event_type).then_some(grant.retry)
         }
     }

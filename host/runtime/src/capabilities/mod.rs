@@ -11,6 +11,7 @@ pub(crate) mod database;
 pub(crate) mod events;
 pub(crate) mod identity;
 mod imports;
+pub mod ocpp;
 pub mod kv;
 pub(crate) mod outbound_http;
 pub(crate) mod pricing;
@@ -111,6 +112,7 @@ capabilities! {
     outbound_http: outbound_http::OutboundHttp,
     timers: timers::Timers,
     identity: identity::Identity,
+    ocpp: ocpp::Ocpp,
 }
 
 /// The names of the capabilities `grants` gives, in a fixed order.

@@ -6,7 +6,7 @@ mod envelope;
 pub mod outbox;
 mod relay;
 
-pub use broker::{Broker, Deliveries, Delivery, QueueSpec, Settle};
+pub use broker::{Broker, Deliveries, Delivery, Handover, QueueSpec, Settle};
 pub use envelope::{CONTENT_TYPE, ENVELOPE_CONTENT_TYPE, Envelope, SPEC_VERSION};
 pub use outbox::{Outbox, OutboxKey, Pending};
 pub use relay::Relay;

@@ -14,6 +14,7 @@ use wasmtime::Store;
 use crate::database::DatabaseState;
 use crate::events::Envelope;
 use crate::state::InvocationState;
+use crate::timers::NewTimer;
 
 /// The `source` of the events the host publishes itself, rather than a component.
 pub const HOST_SOURCE: &str = "joule";
@@ -66,6 +67,26 @@ impl Invocation {
         envelope.actor = context.actor.clone();
         let bytes = envelope.data.to_string().len();
         state.unit.enqueue(envelope, bytes).await
+    }
+
+    /// Delivers an event of the host's own (such as `ocpp.call-result.v1`) to this component's
+    /// own handler once this unit of work commits, as a timer due now, with its retries and
+    /// dead letters. `id` is the event's id: written again, it conflicts while the first is
+    /// pending (a constraint violation), and the inbox drops it once that was handled.
+    pub async fn deliver_host_event(&mut self, id: String, event_type: &str, data: serde_json::Value) -> Result<(), database::Error> {
+        let state = self.store.data_mut();
+        let context = &state.context;
+        let timer = NewTimer {
+            id,
+            key: None,
+            event_type: event_type.to_string(),
+            data,
+            due_at: chrono::Utc::now(),
+            correlation_id: context.correlation_id.clone(),
+            traceparent: context.traceparent.clone(),
+            actor: context.actor.clone(),
+        };
+        state.unit.schedule_timer(&timer).await
     }
 
     /// Records the event this invocation handles in the component's inbox, within the unit

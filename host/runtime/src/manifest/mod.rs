@@ -78,6 +78,8 @@ pub struct Grants {
     pub outbound_http: AllowedHosts,
     /// Whether it may ask who is calling.
     pub identity: bool,
+    /// Whether it may send CALLs to charge points; their results come to its event handler.
+    pub ocpp: bool,
 }
 
 #[derive(Debug, Clone, Default)]

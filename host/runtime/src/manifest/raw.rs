@@ -170,6 +170,8 @@ pub struct RawComponent {
     /// Joule: the component may ask who is calling.
     #[serde(default)]
     pub identity: bool,
+    /// Joule: the component may send CALLs to charge points (`ocpp = {}`).
+    pub ocpp: Option<RawOcppGrant>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +230,11 @@ pub struct RawTimersGrant {
     /// The longest retry delay, such as "5m".
     pub max_backoff: Option<String>,
 }
+
+/// No options yet; a table, so that some can come without changing what grants it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOcppGrant {}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -255,6 +255,7 @@ impl Validator<'_> {
             variables,
             outbound_http,
             identity: raw.identity,
+            ocpp: raw.ocpp.is_some(),
         })
     }
 

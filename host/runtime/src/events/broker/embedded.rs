@@ -66,6 +66,10 @@ impl Broker for EmbeddedBroker {
         "embedded"
     }
 
+    fn shared(&self) -> bool {
+        false
+    }
+
     async fn publish(&self, events: &[Envelope]) -> anyhow::Result<()> {
         let routes: Vec<(String, Vec<u8>)> = {
             let bindings = self.bindings.read().expect("bindings lock");

@@ -25,6 +25,19 @@ pub struct QueueSpec {
     pub prefetch: u16,
     /// The delay before each retry: `retry_delays[n - 1]` follows failed attempt `n`.
     pub retry_delays: Vec<Duration>,
+    /// For a queue one replica consumes alone: where its messages go when it is gone.
+    pub handover: Option<Handover>,
+}
+
+/// A replica's own queue outlives the replica on a shared broker: a message that waits in
+/// it longer than `after` (nobody consumes it) is published again with `routing_key`, and
+/// the queue goes once unused for `expires`. The embedded broker has one replica, whose
+/// queues come back with it, so it ignores this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    pub after: Duration,
+    pub routing_key: String,
+    pub expires: Duration,
 }
 
 impl QueueSpec {
@@ -43,6 +56,12 @@ pub const ATTEMPT_HEADER: &str = "x-joule-attempt";
 #[async_trait]
 pub trait Broker: Send + Sync {
     fn name(&self) -> &'static str;
+
+    /// Whether other processes may use this broker too; when not, this process is the only
+    /// replica there is.
+    fn shared(&self) -> bool {
+        true
+    }
 
     /// Publishes events to the events exchange, each with its type as routing key, and
     /// returns only once the broker has accepted all of them durably.

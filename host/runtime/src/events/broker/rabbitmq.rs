@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use futures::StreamExt as _;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueDeclareOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::Mutex;
 
-use super::{ATTEMPT_HEADER, ATTEMPTS_HEADER, Broker, Deliveries, Delivery, QueueSpec, REASON_HEADER, Settle};
+use super::{ATTEMPT_HEADER, ATTEMPTS_HEADER, Broker, Deliveries, Delivery, Handover, QueueSpec, REASON_HEADER, Settle};
 use crate::events::{ENVELOPE_CONTENT_TYPE, Envelope};
 
 /// Persistent delivery: the message survives a broker restart.
@@ -123,6 +123,25 @@ fn durable() -> QueueDeclareOptions {
     QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() }
 }
 
+/// A replica's own queue: its messages expire back onto the exchange under the handover's
+/// routing key, for another replica to take. Its bindings never change, so no ledger.
+async fn declare_handing_over(channel: &Channel, exchange: &str, queue: &QueueSpec, handover: &Handover) -> anyhow::Result<()> {
+    let millis = |d: Duration| AMQPValue::LongLongInt(i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-message-ttl".into(), millis(handover.after));
+    arguments.insert("x-expires".into(), millis(handover.expires));
+    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(exchange.into()));
+    arguments.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(handover.routing_key.as_str().into()));
+    channel.queue_declare(queue.name.as_str().into(), durable(), arguments).await?;
+    for pattern in &queue.patterns {
+        channel
+            .queue_bind(queue.name.as_str().into(), exchange.into(), pattern.as_str().into(), QueueBindOptions::default(), FieldTable::default())
+            .await
+            .with_context(|| format!("failed to bind {:?} to {pattern:?}", queue.name))?;
+    }
+    Ok(())
+}
+
 /// The delay queue for one retry delay. Named by the delay, since a queue's TTL cannot change.
 fn retry_queue(queue: &str, delay: Duration) -> String {
     format!("{queue}.retry.{}ms", delay.as_millis())
@@ -147,6 +166,11 @@ impl Broker for RabbitBroker {
     async fn declare(&self, queue: &QueueSpec) -> anyhow::Result<()> {
         let channel = self.channel().await?;
         declare_exchange(&channel, &self.exchange).await?;
+        if let Some(handover) = &queue.handover {
+            declare_handing_over(&channel, &self.exchange, queue, handover).await?;
+            close(channel).await;
+            return Ok(());
+        }
         channel.queue_declare(queue.name.as_str().into(), durable(), FieldTable::default()).await?;
         super::rabbitmq_bindings::bind_exactly(&channel, &self.exchange, &queue.name, &queue.patterns).await?;
         for delay in &queue.retry_delays {
