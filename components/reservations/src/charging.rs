@@ -17,7 +17,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 const COLUMNS: &str = "id, station_id, connector_id, driver_id, reservation_id, status, meter_start_wh, meter_stop_wh, \
                        started_at, stopped_at, unplugged_at, time_zone, tariff_id, tariff_version, rule, rule_version, \
-                       charge_point_id, transaction_id, charging_ended_at, meter_start_pending";
+                       charge_point_id, transaction_id, charging_ended_at, meter_start_pending, stop_status, stop_reason";
 
 /// Connector statuses a session cannot start on.
 const OUT_OF_SERVICE: [&str; 2] = ["Faulted", "Unavailable"];
@@ -83,6 +83,9 @@ fn session(row: Row<'_>) -> std::result::Result<Value, db::Error> {
         "chargePointId": row.get::<Option<String>>("charge_point_id")?,
         "transactionId": row.get::<Option<String>>("transaction_id")?,
         "meterStartPending": row.get::<bool>("meter_start_pending")?,
+        "remoteStop": row.get::<Option<String>>("stop_status")?.map(|status| -> std::result::Result<Value, db::Error> {
+            Ok(json!({ "status": status, "reason": row.get::<Option<String>>("stop_reason")? }))
+        }).transpose()?,
     }))
 }
 
@@ -137,9 +140,9 @@ pub fn started_at(session: &Value) -> DateTime<Utc> {
     session["startedAt"].as_str().and_then(|t| t.parse().ok()).expect("stored")
 }
 
-/// Starts a session: the connector must be in service and free, and not held by another
-/// driver's booking; the tariff and pricing rule in force are pinned to it.
-pub fn start(new: Start, now: DateTime<Utc>) -> Result<Value> {
+/// Whether `new` may start: the connector in service and free, and not held by another
+/// driver's booking. Its station's copy, and the booking the session takes up.
+fn admit(new: &Start, now: DateTime<Utc>) -> Result<(connectors::StationCopy, Option<Uuid>)> {
     // The turn first: a write, so on SQLite the start runs as the writer from here on.
     let (status, copy) = connectors::turn_and_station(new.station, &new.connector_id)?;
     if OUT_OF_SERVICE.contains(&status.as_str()) {
@@ -170,6 +173,30 @@ pub fn start(new: Start, now: DateTime<Utc>) -> Result<Value> {
             reservation = Some(holder_id);
         }
     }
+    Ok((copy, reservation))
+}
+
+/// Whether the driver could start on the connector now; a remote start asks this first.
+pub fn startable(station: Uuid, connector_id: &str, driver_id: &str) -> Result<()> {
+    let now = Utc::now();
+    let probe = Start {
+        station,
+        connector_id: connector_id.to_string(),
+        driver_id: driver_id.to_string(),
+        reservation: None,
+        claim_own_booking: true,
+        meter_start_wh: 0,
+        meter_start_pending: false,
+        started_at: now,
+        ocpp: None,
+    };
+    admit(&probe, now).map(drop)
+}
+
+/// Starts a session: the connector must be in service and free, and not held by another
+/// driver's booking; the tariff and pricing rule in force are pinned to it.
+pub fn start(new: Start, now: DateTime<Utc>) -> Result<Value> {
+    let (copy, reservation) = admit(&new, now)?;
     if let Some(reservation) = reservation {
         let rows = db::query(
             "SELECT driver_id, station_id, connector_id, status, ends_at FROM reservations WHERE id = $1",

@@ -3,14 +3,17 @@
 //! It never reads the stations, tariffs or accounts schemas: it keeps its own copy of
 //! stations, connectors, tariff versions and charging tokens from their events
 //! ([`replica`]). Sessions start and stop over REST ([`sessions`]) and from charge points
-//! over OCPP ([`ocpp`]), on one model ([`charging`]).
+//! over OCPP ([`ocpp`]), on one model ([`charging`]); on an OCPP station a driver's start
+//! and stop are calls to the charge point ([`remote`]).
 
 mod charging;
 mod connectors;
 mod expiry;
+mod holds;
 mod limits;
 mod ocpp;
 mod ocpp_messages;
+mod remote;
 mod replica;
 mod reservations;
 mod sessions;
@@ -36,6 +39,7 @@ pub fn route(request: Request) -> Response {
     router.get("/api/v1/reservations/:id", reservations::get);
     router.delete("/api/v1/reservations/:id", reservations::cancel);
     router.post("/api/v1/sessions", sessions::start);
+    router.get("/api/v1/sessions/starts/:id", remote::get_start);
     router.get("/api/v1/sessions", sessions::list);
     router.get("/api/v1/sessions/:id", sessions::get);
     router.post("/api/v1/sessions/:id/meter-values", sessions::meter_value);

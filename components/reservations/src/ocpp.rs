@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::charging::{self, OcppStart, Start, Stop};
 use crate::ocpp_messages::{self, Reading, TransactionEvent};
+use crate::{holds, remote};
 use crate::tokens::{self, Verdict};
 
 /// The OCPP handler of the reservations component.
@@ -58,11 +59,13 @@ fn start_transaction(request: &Request) -> Result<Value, CallError> {
     let Verdict::Accepted(driver_id) = verdict else { return refused(verdict.status()) };
     let Some(connector_id) = connector(cp, &start.target) else { return refused("Invalid") };
     let Some(station) = station_of(cp).map_err(internal)? else { return refused("Invalid") };
+    // The booking the charge point held for this start, by the number its ReserveNow gave.
+    let reservation = start.reservation_id.map(holds::booking_of).transpose().map_err(internal)?.flatten();
     let new = Start {
         station,
         connector_id,
         driver_id,
-        reservation: None,
+        reservation,
         claim_own_booking: true,
         meter_start_wh: start.meter_start_wh.max(0),
         meter_start_pending: false,
@@ -70,7 +73,10 @@ fn start_transaction(request: &Request) -> Result<Value, CallError> {
         ocpp: Some(OcppStart { charge_point_id: cp.clone(), transaction_id: transaction_id.to_string(), id_tag: start.id_tag }),
     };
     match charging::start(new, now) {
-        Ok(_) => Ok(json!({ "transactionId": transaction_id, "idTagInfo": { "status": "Accepted" } })),
+        Ok(session) => {
+            take_up_remote_start(&session, now)?;
+            Ok(json!({ "transactionId": transaction_id, "idTagInfo": { "status": "Accepted" } }))
+        }
         Err(refusal) => refusal_status(&refusal, "Invalid", "ConcurrentTx").and_then(refused),
     }
 }
@@ -174,6 +180,7 @@ fn start_event(cp: &str, event: &TransactionEvent, verdict: &Verdict, now: DateT
     };
     match charging::start(new, now) {
         Ok(session) => {
+            take_up_remote_start(&session, now)?;
             if let Some(state) = &event.charging_state
                 && PARKED_STATES.contains(&state.as_str())
             {
@@ -229,6 +236,13 @@ fn record(session: &Value, readings: &[Reading]) -> Result<Value, CallError> {
         }
     }
     Ok(current)
+}
+
+/// A session the driver asked for from the app is the one this start began.
+fn take_up_remote_start(session: &Value, now: DateTime<Utc>) -> Result<(), CallError> {
+    let (station, connector) = place(session);
+    let driver = session["driverId"].as_str().unwrap_or_default();
+    remote::started(station, &connector, driver, charging::id_of(session), now).map_err(internal)
 }
 
 /// The session's station and connector.

@@ -34,6 +34,8 @@ pub struct StartTransaction {
     pub id_tag: String,
     pub meter_start_wh: i64,
     pub at: DateTime<Utc>,
+    /// The reservation (by the number its ReserveNow gave) the charge point started for.
+    pub reservation_id: Option<i64>,
 }
 
 /// A 1.6 StopTransaction.
@@ -75,6 +77,7 @@ struct Start16 {
     id_tag: String,
     meter_start: i64,
     timestamp: String,
+    reservation_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +144,7 @@ pub fn start_transaction(request: &Request) -> Result<StartTransaction, CallErro
         id_tag: start.id_tag,
         meter_start_wh: start.meter_start,
         at: time(&start.timestamp),
+        reservation_id: start.reservation_id,
     })
 }
 

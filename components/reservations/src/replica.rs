@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{charging, expiry, tokens};
+use crate::{charging, expiry, holds, remote, tokens};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,6 +35,8 @@ struct Station {
 #[serde(rename_all = "camelCase")]
 struct StationOcpp {
     charge_point_id: String,
+    /// The OCPP version the station is pinned to, if it is.
+    protocol: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -75,11 +77,19 @@ pub fn retry(error: impl std::fmt::Debug) -> HandlerError {
 
 fn station(station: Station) -> Result<(), db::Error> {
     let newer = db::execute(
-        "INSERT INTO stations (id, time_zone, tariff_id, updated_at, charge_point_id) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO stations (id, time_zone, tariff_id, updated_at, charge_point_id, ocpp_protocol) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone, tariff_id = excluded.tariff_id,
-                                        updated_at = excluded.updated_at, charge_point_id = excluded.charge_point_id
+                                        updated_at = excluded.updated_at, charge_point_id = excluded.charge_point_id,
+                                        ocpp_protocol = excluded.ocpp_protocol
          WHERE stations.updated_at <= excluded.updated_at",
-        &[&station.id, &station.time_zone, &station.tariff_id, &station.updated_at, &station.ocpp.map(|o| o.charge_point_id)],
+        &[
+            &station.id,
+            &station.time_zone,
+            &station.tariff_id,
+            &station.updated_at,
+            &station.ocpp.as_ref().map(|o| o.charge_point_id.clone()),
+            &station.ocpp.and_then(|o| o.protocol),
+        ],
     )?;
     if newer == 0 {
         return Ok(());
@@ -123,6 +133,7 @@ fn apply(event: &Event) -> Result<(), HandlerError> {
     let parse = |_: ()| HandlerError::Permanent(format!("unexpected {} data", event.event_type));
     match event.event_type.as_str() {
         expiry::CHECK => expiry::check(event),
+        holds::RESERVE_NOW => holds::reserve_now(event),
         "station.created.v1" | "station.updated.v1" => {
             station(serde_json::from_value(data).map_err(|_| parse(()))?).map_err(retry)
         }
@@ -136,6 +147,8 @@ fn apply(event: &Event) -> Result<(), HandlerError> {
             status_changed(&change, event).map_err(retry)
         }
         "token.issued.v1" | "token.status-changed.v1" | "token.revoked.v1" => tokens::apply(event),
+        "charge-point.connected.v1" => remote::connected(event),
+        joule_sdk::ocpp::CALL_RESULT_EVENT => remote::result(event),
         "tariff.created.v1" | "tariff.updated.v1" => {
             let tariff: Tariff = serde_json::from_value(data).map_err(|_| parse(()))?;
             db::execute(

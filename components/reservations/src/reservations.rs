@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use crate::{DRIVER, connectors, expiry, limits, settings};
+use crate::{DRIVER, connectors, expiry, holds, limits, settings};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
-const COLUMNS: &str = "id, station_id, connector_id, driver_id, starts_at, ends_at, status, session_id, created_at";
+const COLUMNS: &str =
+    "id, station_id, connector_id, driver_id, starts_at, ends_at, status, session_id, created_at, ocpp_reservation_id, hold_status, hold_reason";
 
 /// A start this far in the past still counts as now, for clocks that are slightly apart.
 const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -30,6 +31,14 @@ fn reservation(row: Row<'_>, now: DateTime<Utc>) -> std::result::Result<Value, d
         "status": expiry::effective_status(&status, ends_at, now),
         "sessionId": row.get::<Option<Uuid>>("session_id")?,
         "createdAt": api::time(row.get("created_at")?),
+        "chargePointHold": match row.get::<Option<String>>("hold_status")? {
+            Some(status) => json!({
+                "ocppReservationId": row.get::<Option<i64>>("ocpp_reservation_id")?,
+                "status": status,
+                "reason": row.get::<Option<String>>("hold_reason")?,
+            }),
+            None => Value::Null,
+        },
     }))
 }
 
@@ -87,6 +96,7 @@ pub fn create(request: Request, _: Params) -> Result {
         &[&id, &station, &connector_id, &driver_id, &starts_at, &ends_at, &now],
     )?;
     expiry::schedule(id, ends_at)?;
+    holds::schedule(id, station, starts_at)?;
     let created = find(id, now)?.expect("just inserted");
     api::publish("reservation.created.v1", &event_data(&created))?;
     let mut response = api::json(201, &created);
@@ -135,6 +145,7 @@ pub fn cancel(_: Request, params: Params) -> Result {
         return Err(ApiError::conflict("reservation_not_active", format!("the reservation is {status}, not confirmed")));
     }
     expiry::cancel(id)?;
+    holds::cancelled(id)?;
     api::publish("reservation.cancelled.v1", &event_data(&found))?;
     Ok(api::json(200, &found))
 }

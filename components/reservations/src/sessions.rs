@@ -1,5 +1,6 @@
 //! `/api/v1/sessions`: charging sessions, their meter readings, and their end, over REST.
-//! Charge points start and stop the same sessions over OCPP ([`crate::ocpp`]).
+//! Charge points start and stop the same sessions over OCPP ([`crate::ocpp`]); on an OCPP
+//! station a driver's start and stop are asked of the charge point ([`crate::remote`]).
 
 use chrono::{DateTime, Utc};
 use joule_sdk::access::Caller;
@@ -9,6 +10,7 @@ use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
 use crate::charging::{self, Start, Stop};
+use crate::remote;
 use crate::limits::{self, MAX_READINGS, MAX_REGISTER_WH};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
@@ -29,7 +31,7 @@ pub fn start(request: Request, _: Params) -> Result {
     let connector_id = reader.string("connectorId", 36, &mut problems);
     let driver_id = reader.optional_string("driverId", 64, &mut problems);
     let reservation = reader.optional_string("reservationId", 36, &mut problems).map(|r| r.map(|r| Uuid::parse_str(&r)));
-    let meter_start = reader.whole("meterStartWh", 0, MAX_REGISTER_WH, &mut problems);
+    let meter_start = reader.optional_whole("meterStartWh", 0, MAX_REGISTER_WH, &mut problems);
     let started_at = reader.optional_timestamp("startedAt", &mut problems).map(|at| at.unwrap_or(now));
     if matches!(station, Some(Err(_))) {
         problems.add("stationId", "names no station");
@@ -39,9 +41,25 @@ pub fn start(request: Request, _: Params) -> Result {
     }
     problems.finish()?;
     let driver_id = caller.driver_id(driver_id.expect("checked").as_deref())?;
+    let (station, connector_id) = (station.expect("checked").expect("checked"), connector_id.expect("checked"));
+    let meter_start = meter_start.expect("checked");
+    let mut problems = Problems::new();
+    if let Some(cp) = remote::charge_point_of(station)? {
+        charging::startable(station, &connector_id, &driver_id)?;
+        // The charge point reports the meter and the start itself, and takes up the driver's booking.
+        for given in ["meterStartWh", "startedAt", "reservationId"].into_iter().filter(|key| reader.has(key)) {
+            problems.add(given, "is the charge point's to report on an OCPP station");
+        }
+        problems.finish()?;
+        return remote::start(&cp, station, &connector_id, &driver_id, now);
+    }
+    if meter_start.is_none() {
+        problems.add("meterStartWh", "is required");
+    }
+    problems.finish()?;
     let start = Start {
-        station: station.expect("checked").expect("checked"),
-        connector_id: connector_id.expect("checked"),
+        station,
+        connector_id,
         driver_id,
         reservation: reservation.expect("checked").map(|r| r.expect("checked")),
         claim_own_booking: false,
@@ -113,10 +131,22 @@ pub fn meter_value(request: Request, params: Params) -> Result {
     Ok(api::json(201, &json!({ "sessionId": id, "timestamp": api::time(taken_at), "energyWh": energy })))
 }
 
-/// Ends charging; the event carries what billing prices: the periods between readings.
+/// Ends charging; the event carries what billing prices: the periods between readings. A
+/// session a charge point runs is asked of it to stop (202); its StopTransaction ends it.
 pub fn stop(request: Request, params: Params) -> Result {
     let caller = Caller::require()?;
     let id = session_id(&params)?;
+    let session = visible(&caller, id)?;
+    if let Some(cp) = session["chargePointId"].as_str() {
+        if session["status"] != "active" {
+            return Err(ApiError::conflict("session_not_active", "the session has already stopped"));
+        }
+        let body = if request.body().is_empty() { json!({}) } else { api::read_json(&request)? };
+        let mut problems = Problems::new();
+        Reader::body(&body, &mut problems).only(&[], &mut problems);
+        problems.finish()?;
+        return Ok(api::json(202, &remote::stop(&session, cp)?));
+    }
     let body = api::read_json(&request)?;
     let now = Utc::now();
     let mut problems = Problems::new();
