@@ -213,3 +213,33 @@ async fn a_start_naming_the_charge_points_reservation_takes_up_the_booking() {
     let (_, session) = get_as(&http, &joule, &format!("/api/v1/sessions/{}", booking["sessionId"].as_str().unwrap())).await;
     assert_eq!((&session["reservationId"], &session["chargePointId"]), (&booked["id"], &json!("HOLD16")), "{session}");
 }
+
+#[tokio::test]
+async fn an_operator_takes_a_connector_out_of_service_and_asks_for_statuses() {
+    let joule = Joule::platform().await;
+    let tariff = joule_tests::ev::create_tariff(&joule).await;
+    let station = joule_tests::ev::charge_point_station(&joule, &tariff, "AVAIL16").await;
+    let charge_point = ChargePoint::new("AVAIL16", OCPP_PASSWORD, OCPP16);
+    let held = charge_point.spawn(&joule.url(""), "hold", &["--hold", "4", "--answer", "accept"]);
+    booted_station(&joule, "AVAIL16").await;
+    let status = |status: &str| json!({ "status": status });
+    let connector = joule.url(&format!("/api/v1/stations/{station}/connectors/1/status"));
+    for body in [status("Unavailable"), status("Available")] {
+        let (code, answer) = send_json(joule.operator().put(&connector), &body).await;
+        assert_eq!(code, 200, "{answer}");
+    }
+    let (code, refresh) = send_json(joule.operator().post(joule.url(&format!("/api/v1/stations/{station}/status-refresh"))), &json!({})).await;
+    assert_eq!(code, 202, "{refresh}");
+    let steps = joule_tests::charge_point::finish(held).await;
+    let received: Vec<(&str, &Value)> =
+        steps.iter().filter(|s| s.step == "received").map(|s| (s.raw["action"].as_str().unwrap(), &s.raw["payload"])).collect();
+    assert_eq!(
+        received,
+        [
+            ("ChangeAvailability", &json!({ "connectorId": 1, "type": "Inoperative" })),
+            ("ChangeAvailability", &json!({ "connectorId": 1, "type": "Operative" })),
+            ("TriggerMessage", &json!({ "requestedMessage": "StatusNotification" })),
+        ],
+        "{steps:#?}"
+    );
+}

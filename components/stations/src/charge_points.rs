@@ -113,12 +113,12 @@ pub fn set_password(station_id: Uuid, hash: &str, at: DateTime<Utc>) -> Result<b
 }
 
 /// Records a boot; the station changes (its `ocpp` shows the boot), so `updated_at` moves too.
-pub fn record_boot(station_id: Uuid, boot: &BootInfo, at: DateTime<Utc>) -> Result<(), Error> {
+pub fn record_boot(station_id: Uuid, boot: &BootInfo, protocol: &str, at: DateTime<Utc>) -> Result<(), Error> {
     db::execute(
         "UPDATE charge_points SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5,
-                                  last_boot_at = $6, last_seen_at = $6, offline_since = NULL
+                                  last_boot_at = $6, last_seen_at = $6, offline_since = NULL, speaks = $7
          WHERE station_id = $1",
-        &[&station_id, &boot.vendor, &boot.model, &boot.serial_number, &boot.firmware_version, &at],
+        &[&station_id, &boot.vendor, &boot.model, &boot.serial_number, &boot.firmware_version, &at, &protocol],
     )?;
     db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at]).map(drop)
 }

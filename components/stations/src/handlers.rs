@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::input::{self, NewConnector};
 use crate::ocpp_input::{self, OcppConfig};
 use crate::station::{Connector, INITIAL_STATUS, Ocpp, Station};
-use crate::{charge_points, password, store};
+use crate::{calls, charge_points, password, store};
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
@@ -111,6 +111,7 @@ pub fn set_connector_status(request: Request, params: Params) -> Result {
     let changed_at = Utc::now();
     store::set_status(station.id, connector_id, &status, changed_at)?;
     let previous = std::mem::replace(&mut connector.status, status);
+    calls::availability_changed(station.id, &connector.connector_id, &previous, &connector.status)?;
     api::publish(
         "station.status-changed.v1",
         &json!({
@@ -122,6 +123,15 @@ pub fn set_connector_status(request: Request, params: Params) -> Result {
         }),
     )?;
     Ok(api::json(200, &connector))
+}
+
+/// `POST /stations/{id}/status-refresh`: asks the station's charge point to report its
+/// connectors' statuses again (TriggerMessage); they arrive as its StatusNotifications.
+pub fn refresh_status(_: Request, params: Params) -> Result {
+    Caller::require_operator()?;
+    let station = claimed(&params)?;
+    let request_id = calls::refresh_status(station.id)?;
+    Ok(api::json(202, &json!({ "requestId": request_id })))
 }
 
 /// `PUT /stations/{id}/ocpp-password`: sets the password the station's charge point connects

@@ -31,11 +31,15 @@ pub fn heard(charge_point_id: &str, at: DateTime<Utc>, interval_seconds: i64) ->
     timers::schedule(due, MISSED, &check, Some(&format!("heartbeat:{charge_point_id}"))).map(drop)
 }
 
-/// The event handler of the stations' own timers.
+/// The event handler of the stations' own timers, and of their calls' outcomes.
 pub struct Heartbeats;
 
 impl Handler for Heartbeats {
     fn handle(event: Event) -> Result<(), HandlerError> {
+        if event.event_type == joule_sdk::ocpp::CALL_RESULT_EVENT {
+            crate::calls::result(&event);
+            return Ok(());
+        }
         if event.event_type != MISSED {
             return Ok(());
         }

@@ -1,6 +1,7 @@
 //! The stations component: charging stations, their connectors and connector status, and
 //! the OCPP charge points that report it.
 
+mod calls;
 mod charge_points;
 mod handlers;
 mod heartbeats;
@@ -28,6 +29,7 @@ pub fn route(request: Request) -> Response {
     router.delete("/api/v1/stations/:id", handlers::delete);
     router.put("/api/v1/stations/:id/connectors/:connector_id/status", handlers::set_connector_status);
     router.put("/api/v1/stations/:id/ocpp-password", handlers::set_ocpp_password);
+    router.post("/api/v1/stations/:id/status-refresh", handlers::refresh_status);
     router.handle(request)
 }
 

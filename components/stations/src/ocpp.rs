@@ -76,7 +76,7 @@ fn boot(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
     };
     store::claim(station_id).map_err(internal)?;
     let now = Utc::now();
-    charge_points::record_boot(station_id, &info, now).map_err(internal)?;
+    charge_points::record_boot(station_id, &info, &request.protocol, now).map_err(internal)?;
     heartbeats::heard(&request.charge_point_id, now, interval).map_err(timer_fault)?;
     let station = store::find(station_id).map_err(internal)?.ok_or_else(unknown)?;
     publish("station.updated.v1", &station)?;

@@ -104,12 +104,22 @@ pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socke
             outgoing = calls.recv(), if sending.is_none() && !replaced.is_cancelled() => {
                 let Some(outgoing) = outgoing else { continue };
                 let Some((frame, started)) = start_call(&shared, &session, &mut pairing, outgoing) else { continue };
-                // Recorded first, so that a replica dying now cannot have it sent twice; left
-                // unsent (its router routes it again) if that cannot be recorded.
-                if let Err(e) = shared.router.sending(&started.request_id, &session.connection_id).await {
-                    tracing::warn!(charge_point = %session.charge_point_id, error = %format!("{e:#}"), "could not record a call as sent; it goes back");
-                    pairing.abandon_call();
-                    continue;
+                // Recorded first, so that a replica dying now cannot have it sent twice: a call
+                // sent before (by a replica that died waiting for the answer) is not sent again.
+                // Left unsent (its router routes it again) if that cannot be recorded.
+                match shared.router.first_send(&started.request_id).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        pairing.abandon_call();
+                        let why = "it was sent before, by a replica that stopped before the charge point's answer was recorded";
+                        let _ = started.sent.send(Outcome::Failed(why.into()));
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(charge_point = %session.charge_point_id, error = %format!("{e:#}"), "could not record a call as sent; it goes back");
+                        pairing.abandon_call();
+                        continue;
+                    }
                 }
                 if let Err(e) = socket.send(Message::text(frame.to_text())).await {
                     let _ = started.sent.send(Outcome::Failed(format!("the connection broke while sending it: {e}")));

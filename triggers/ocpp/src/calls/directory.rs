@@ -64,15 +64,14 @@ impl Directory {
         self.store.exists(&self.space, &format!("replica/{replica}")).await.map_err(kv_error)
     }
 
-    /// The connection a call was sent on, if it ever was.
-    pub async fn sent_on(&self, request_id: &str) -> anyhow::Result<Option<String>> {
-        let entry = self.store.get(&self.space, &sent_key(request_id)).await.map_err(kv_error)?;
-        Ok(entry.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-    }
-
-    pub async fn sending(&self, request_id: &str, connection_id: &str) -> anyhow::Result<()> {
+    /// Marks the call as sent; false if it was marked before, by a replica that then died.
+    pub async fn first_send(&self, request_id: &str) -> anyhow::Result<bool> {
         let key = sent_key(request_id);
-        self.store.set(&self.space, &key, connection_id.as_bytes(), Some(SENT_TTL)).await.map_err(kv_error)
+        let sends = self.store.incr(&self.space, &key, 1).await.map_err(kv_error)?;
+        if sends == 1 {
+            self.store.set(&self.space, &key, b"1", Some(SENT_TTL)).await.map_err(kv_error)?;
+        }
+        Ok(sends == 1)
     }
 }
 

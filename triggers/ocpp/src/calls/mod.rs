@@ -12,6 +12,10 @@
 //! writes a call to its socket, it records that in the directory: a call found sent already
 //! was maybe received from a replica that died, and is reported `failed`, never sent twice.
 //! Calls still queued behind it were not sent, and go to the charge point's new connection.
+//!
+//! A call for a charge point this replica holds is queued on its connection as it is taken
+//! from the broker, before anything else is awaited, so such calls go out in the order they
+//! were committed; a call that had to be forwarded may overtake one queued meanwhile.
 
 mod directory;
 mod outcome;
@@ -51,7 +55,7 @@ pub type CallQueue = mpsc::UnboundedReceiver<Outgoing>;
 
 /// Where a call goes from here.
 enum Route {
-    Local(mpsc::UnboundedSender<Outgoing>),
+    Local,
     Forward(String),
     NotConnected,
 }
@@ -78,9 +82,9 @@ impl Router {
         &self.replica
     }
 
-    /// Records that `connection_id` is about to write the call to its socket.
-    pub async fn sending(&self, request_id: &str, connection_id: &str) -> anyhow::Result<()> {
-        self.directory.sending(request_id, connection_id).await
+    /// Records that the call is about to be written to a socket; false if it was before.
+    pub async fn first_send(&self, request_id: &str) -> anyhow::Result<bool> {
+        self.directory.first_send(request_id).await
     }
 
     fn shared_queue(&self) -> QueueSpec {
@@ -200,23 +204,25 @@ impl Router {
                 Err(e) => return e,
             };
             let (router, shared, stopping) = (self.clone(), shared.clone(), stopping.clone());
+            let taken = match Taken::read(delivery) {
+                Ok(taken) => taken,
+                Err((delivery, why)) => {
+                    shared.tasks.clone().spawn(async move { dead_letter(delivery, &why).await });
+                    continue;
+                }
+            };
+            // Queued on its connection here, before anything is awaited: in delivery order.
+            let queued = queue_locally(&shared, &taken.call);
             shared.tasks.clone().spawn(async move {
-                router.take(&shared, delivery, &stopping).await;
+                router.take(&shared, taken, queued, &stopping).await;
                 drop(permit);
             });
         }
     }
 
     /// Sees one delivered call through to its outcome, written for the caller, then settles it.
-    async fn take(&self, shared: &Shared, delivery: Delivery, stopping: &CancellationToken) {
-        let envelope = match Envelope::parse(&delivery.body) {
-            Ok(envelope) => envelope,
-            Err(e) => return dead_letter(delivery, &e).await,
-        };
-        let call: OcppCall = match serde_json::from_value(envelope.data.clone()) {
-            Ok(call) => call,
-            Err(e) => return dead_letter(delivery, &format!("not an OCPP call: {e}")).await,
-        };
+    async fn take(&self, shared: &Shared, taken: Taken, mut queued: Option<oneshot::Receiver<Outcome>>, stopping: &CancellationToken) {
+        let Taken { delivery, envelope, call } = taken;
         let span = tracing::info_span!("ocpp.outgoing", charge_point = %call.charge_point_id, action = %call.action, request = %call.request_id);
         let origin = Origin {
             correlation_id: envelope.correlationid.clone(),
@@ -224,7 +230,7 @@ impl Router {
             actor: envelope.actor.clone(),
         };
         let outcome = loop {
-            let attempt = tracing::Instrument::instrument(self.attempt(shared, &envelope, &call), span.clone()).await;
+            let attempt = tracing::Instrument::instrument(self.attempt(shared, &envelope, &call, queued.take()), span.clone()).await;
             match attempt {
                 Ok(Some(outcome)) => break outcome,
                 // Forwarded: the holding replica settles it.
@@ -255,44 +261,42 @@ impl Router {
         ack(delivery).await;
     }
 
-    /// Routes the call once: its outcome, or `None` when another replica took it over.
-    async fn attempt(&self, shared: &Shared, envelope: &Envelope, call: &OcppCall) -> anyhow::Result<Option<Outcome>> {
-        // Twice at most: a call that went back unsent (its connection closed first) is
-        // routed again after a moment, in which the charge point may have reconnected.
-        for round in 0..2 {
-            if round > 0 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
+    /// Routes the call: its outcome, or `None` when another replica took it over. `queued`:
+    /// it is already queued on a connection here.
+    async fn attempt(
+        &self,
+        shared: &Shared,
+        envelope: &Envelope,
+        call: &OcppCall,
+        queued: Option<oneshot::Receiver<Outcome>>,
+    ) -> anyhow::Result<Option<Outcome>> {
+        if let Some(outcome) = queued {
+            match outcome.await {
+                Ok(outcome) => return Ok(Some(outcome)),
+                // The connection ended before sending it: routed again after a moment, in
+                // which the charge point may have reconnected.
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
             }
-            let connection = match self.route(shared, &call.charge_point_id).await? {
-                Route::Local(connection) => connection,
-                Route::Forward(replica) => {
-                    let mut forwarded = envelope.clone();
-                    forwarded.event_type = forward_key(&replica);
-                    self.runtime.broker().publish(&[forwarded]).await?;
-                    self.runtime.metrics().ocpp_call_forwarded();
-                    return Ok(None);
-                }
-                Route::NotConnected => return Ok(Some(Outcome::NotConnected)),
-            };
-            if let Some(earlier) = self.directory.sent_on(&call.request_id).await? {
-                return Ok(Some(Outcome::Failed(format!(
-                    "it was sent on connection {earlier}, whose replica stopped before the charge point's answer was recorded"
-                ))));
-            }
-            let (sent, outcome) = oneshot::channel();
-            if connection.send(Outgoing { call: call.clone(), sent }).is_ok()
-                && let Ok(outcome) = outcome.await
-            {
-                return Ok(Some(outcome));
-            }
-            // The connection ended before sending it.
         }
-        Ok(Some(Outcome::NotConnected))
+        match self.route(shared, &call.charge_point_id).await? {
+            Route::Local => match queue_locally(shared, call) {
+                Some(outcome) => Ok(Some(outcome.await.unwrap_or(Outcome::NotConnected))),
+                None => Ok(Some(Outcome::NotConnected)),
+            },
+            Route::Forward(replica) => {
+                let mut forwarded = envelope.clone();
+                forwarded.event_type = forward_key(&replica);
+                self.runtime.broker().publish(&[forwarded]).await?;
+                self.runtime.metrics().ocpp_call_forwarded();
+                Ok(None)
+            }
+            Route::NotConnected => Ok(Some(Outcome::NotConnected)),
+        }
     }
 
     async fn route(&self, shared: &Shared, charge_point_id: &str) -> anyhow::Result<Route> {
-        if let Some(connection) = shared.connections.queue(charge_point_id) {
-            return Ok(Route::Local(connection));
+        if shared.connections.queue(charge_point_id).is_some() {
+            return Ok(Route::Local);
         }
         if !self.replicated {
             return Ok(Route::NotConnected);
@@ -304,6 +308,35 @@ impl Router {
             _ => Route::NotConnected,
         })
     }
+}
+
+/// A delivered call, read.
+struct Taken {
+    delivery: Delivery,
+    envelope: Envelope,
+    call: OcppCall,
+}
+
+impl Taken {
+    fn read(delivery: Delivery) -> Result<Self, (Delivery, String)> {
+        let envelope = match Envelope::parse(&delivery.body) {
+            Ok(envelope) => envelope,
+            Err(e) => return Err((delivery, e)),
+        };
+        match serde_json::from_value(envelope.data.clone()) {
+            Ok(call) => Ok(Self { delivery, envelope, call }),
+            Err(e) => Err((delivery, format!("not an OCPP call: {e}"))),
+        }
+    }
+}
+
+/// Queues the call on the charge point's connection, if this replica holds it; where its
+/// outcome will come. A connection that ends first drops it unsent (the receiver errs).
+fn queue_locally(shared: &Shared, call: &OcppCall) -> Option<oneshot::Receiver<Outcome>> {
+    let connection = shared.connections.queue(&call.charge_point_id)?;
+    let (sent, outcome) = oneshot::channel();
+    connection.send(Outgoing { call: call.clone(), sent }).ok()?;
+    Some(outcome)
 }
 
 /// The routing key of calls forwarded to `replica`: outside `ocpp.*`, so no component's
