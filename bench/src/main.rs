@@ -23,6 +23,10 @@
 //!   CALLERRORs, and the host's resident memory per connection; then the same fleet against
 //!   the EV platform's components (`spin.toml`): stations answering boots and heartbeats,
 //!   reservations recording the meter values of 100 open transactions;
+//! - `ocpp-calls`: remote starts made on one replica to 100 charge points connected to the
+//!   other, on RabbitMQ, Postgres and Redis: from the POST to the charge point receiving the
+//!   CALL and to the result's handler (p50, p99) at 50 calls/s, and round trips per second
+//!   for a burst;
 //! - `criterion`: the in-process cost of one invocation;
 //! - `memory` and `connections`: see `pressure.rs`.
 //!
@@ -38,8 +42,10 @@ mod events;
 mod host;
 mod identity;
 mod ocpp;
+mod ocpp_calls;
 mod ocpp_platform;
 mod pressure;
+mod services;
 mod swap;
 mod timers;
 mod wasmtime_serve;
@@ -53,6 +59,7 @@ use clap::{Parser, ValueEnum};
 
 use database::FreshDatabase;
 use host::Host;
+use services::Services;
 
 #[derive(Parser)]
 #[command(about = "Measures Joule beside wasmtime serve, native hyper and plain lapin, and prints one table")]
@@ -74,6 +81,7 @@ enum Section {
     Timers,
     Swap,
     Ocpp,
+    OcppCalls,
     Criterion,
     Memory,
     Connections,
@@ -113,6 +121,7 @@ fn main() -> anyhow::Result<()> {
             Section::Timers => bench.timers()?,
             Section::Swap => bench.swap()?,
             Section::Ocpp => bench.ocpp()?,
+            Section::OcppCalls => bench.ocpp_calls()?,
             Section::Criterion => bench.criterion()?,
             Section::Memory => bench.memory()?,
             Section::Connections => bench.connections()?,
@@ -211,25 +220,14 @@ impl Bench {
         let embedded = events::pipeline(&host, total)?;
         drop(host);
         self.row(format!("events end to end, embedded ({total} events)"), format!("{embedded:.0} events/s"));
-        let amqp_url =
-            std::env::var("JOULE_BENCH_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-        let namespace = format!("jbench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let redis_url = std::env::var("JOULE_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         // The services a production deployment runs with: the recorder's key-value writes
         // go to Redis, not to the embedded store.
-        let database = FreshDatabase::create()?;
-        let env = [
-            ("DATABASE_URL", database.url.clone()),
-            ("AMQP_URL", amqp_url.clone()),
-            ("REDIS_URL", redis_url.clone()),
-            ("JOULE_REDIS_PREFIX", namespace.clone()),
-            ("JOULE_QUEUE_NAMESPACE", namespace.clone()),
-            ("JOULE_EVENTS_EXCHANGE", format!("{namespace}.events")),
-        ];
-        let host = Host::start(&self.joule, &manifest, &env)?;
+        let services = Services::create()?;
+        let host = Host::start(&self.joule, &manifest, &services.env())?;
         let rabbit = events::pipeline(&host, total)?;
         drop(host);
-        events::delete_namespace(&amqp_url, &redis_url, &namespace)?;
+        let amqp_url = services.amqp_url.clone();
+        services.remove()?;
         let plain = events::plain_lapin(&amqp_url, total)?;
         let transactions = events::plain_postgres(&FreshDatabase::create()?.url, total)?;
         self.row(format!("events end to end, RabbitMQ + Postgres + Redis ({total} events)"), format!("{rabbit:.0} events/s"));
@@ -313,6 +311,40 @@ impl Bench {
         let figures = ocpp::measure(&host, window, Some(ocpp_platform::ID_TAG))?;
         drop(host);
         self.ocpp_rows("the EV platform (stations; reservations for transactions)", &figures);
+        Ok(())
+    }
+
+    fn ocpp_calls(&mut self) -> anyhow::Result<()> {
+        let window = std::time::Duration::from_secs(if self.quick { 3 } else { 10 });
+        let burst = if self.quick { 500 } else { 2_000 };
+        let manifest = self.manifest("tests/manifests/ocpp.toml")?;
+        let services = Services::create()?;
+        let mut env = services.env();
+        env.push(("JOULE_VARIABLE_CHARGE_POINTS", ocpp::charge_points()));
+        let a = Host::start(&self.joule, &manifest, &env)?;
+        let b = Host::start(&self.joule, &manifest, &env)?;
+        let figures = ocpp_calls::measure(&a, &b, window, burst)?;
+        drop((a, b));
+        services.remove()?;
+        let fleet = ocpp_calls::CHARGE_POINTS;
+        self.row(
+            format!(
+                "OCPP calls across replicas: RemoteStartTransaction made on B to {fleet} charge points on A, {}/s for {}, RabbitMQ + Postgres + Redis",
+                ocpp_calls::PACED_PER_SECOND,
+                self.duration
+            ),
+            format!(
+                "{} calls; POST to the charge point p50 {:.1} ms, p99 {:.1} ms; POST to the result's handler p50 {:.1} ms, p99 {:.1} ms",
+                figures.paced_calls, figures.delivered_p50_ms, figures.delivered_p99_ms, figures.round_trip_p50_ms, figures.round_trip_p99_ms
+            ),
+        );
+        self.row(
+            format!("OCPP calls across replicas: a burst of {} remote starts, as fast as 16 clients POST them", figures.burst_calls),
+            format!(
+                "{:.0} round trips/s (first POST to last result handled); round trip p99 {:.0} ms; not Accepted: {}",
+                figures.burst_per_second, figures.burst_round_trip_p99_ms, figures.not_accepted
+            ),
+        );
         Ok(())
     }
 

@@ -303,7 +303,7 @@ fn next_after(phase: Instant, period: Duration, now: Instant) -> Instant {
     next
 }
 
-fn boot_notification() -> Value {
+pub(crate) fn boot_notification() -> Value {
     json!({ "chargePointVendor": "Joule", "chargePointModel": "bench", "firmwareVersion": "1.0" })
 }
 
@@ -320,22 +320,22 @@ fn meter_values(transaction_id: i64, register_wh: u64) -> Value {
 }
 
 /// A CALL's answer: the frame, when the CALL was sent, and how long the answer took.
-struct Answer {
+pub(crate) struct Answer {
     frame: Value,
     sent: Instant,
     latency: Duration,
 }
 
 /// A charge point's connection, at the level of OCPP-J frames.
-struct Client {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+pub(crate) struct Client {
+    pub(crate) socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The last message id used; each CALL takes the next.
     last_id: u64,
 }
 
 impl Client {
     /// Connects to `ws://{address}/ocpp/{id}` with OCPP 1.6 and Basic auth.
-    async fn connect(address: &str, id: &str) -> anyhow::Result<Client> {
+    pub(crate) async fn connect(address: &str, id: &str) -> anyhow::Result<Client> {
         let url = format!("ws://{address}/ocpp/{id}");
         let mut request = url.as_str().into_client_request()?;
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{PASSWORD}"));
@@ -352,7 +352,7 @@ impl Client {
     }
 
     /// Sends a CALL and waits for its answer, reading (so answering pings) meanwhile.
-    async fn call(&mut self, action: &str, payload: Value) -> anyhow::Result<Answer> {
+    pub(crate) async fn call(&mut self, action: &str, payload: Value) -> anyhow::Result<Answer> {
         self.last_id += 1;
         let id = self.last_id.to_string();
         let text = json!([2, id, action, payload]).to_string();
@@ -393,7 +393,7 @@ impl Client {
     }
 
     /// The next text message; pings and pongs on the way are read past.
-    async fn next_text(&mut self) -> anyhow::Result<String> {
+    pub(crate) async fn next_text(&mut self) -> anyhow::Result<String> {
         loop {
             match self.socket.next().await {
                 Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),

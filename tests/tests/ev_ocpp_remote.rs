@@ -243,3 +243,42 @@ async fn an_operator_takes_a_connector_out_of_service_and_asks_for_statuses() {
         "{steps:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_start_the_charge_point_refuses_or_never_answers_is_a_failed_start() {
+    let joule = Joule::with("spin.toml").env("JOULE_OCPP_CALL_TIMEOUT", "2s").ready().await;
+    let (driver, tag) = ("remote-gus", "5E90909A");
+    let http = joule.driver(driver);
+    let tariff = joule_tests::ev::create_tariff(&joule).await;
+    let station = joule_tests::ev::charge_point_station(&joule, &tariff, "REM-ANS").await;
+    let (status, _) = send_json(http.post(joule.url("/api/v1/me/tokens")), &json!({ "type": "RFID", "uid": tag })).await;
+    assert_eq!(status, 201);
+    let charge_point = ChargePoint::new("REM-ANS", OCPP_PASSWORD, OCPP16);
+    for (answer, reason) in [("error", "call-error: GenericError refused by the test charge point"), ("silent", "timeout")] {
+        let station_path = format!("/api/v1/stations/{station}");
+        let booted_before = get(&joule, &station_path).await.1["ocpp"]["lastBootAt"].clone();
+        let held = charge_point.spawn(&joule.url(""), "hold", &["--hold", "5", "--answer", answer]);
+        eventually("this connection's boot", || async {
+            let booted = get(&joule, &station_path).await.1["ocpp"]["lastBootAt"].clone();
+            booted.is_string() && booted != booted_before
+        })
+        .await;
+        let start = json!({ "stationId": station, "connectorId": "1" });
+        let mut posted = Value::Null;
+        for _ in 0..100 {
+            let (status, body) = send_json(http.post(joule.url("/api/v1/sessions")), &start).await;
+            posted = body;
+            if status == 202 {
+                break;
+            }
+            // The sessions' copy of the tag is on its way.
+            assert_eq!(status, 409, "{posted}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let path = format!("/api/v1/sessions/starts/{}", posted["id"].as_str().expect("a pending start"));
+        eventually(&format!("the start failed ({answer})"), || async { get_as(&http, &joule, &path).await.1["status"] == "failed" }).await;
+        assert_eq!(get_as(&http, &joule, &path).await.1["reason"], reason);
+        let steps = joule_tests::charge_point::finish(held).await;
+        assert_eq!(steps.iter().filter(|s| s.step == "received").count(), 1, "{steps:#?}");
+    }
+}

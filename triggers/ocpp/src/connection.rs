@@ -61,6 +61,8 @@ pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socke
     let mut pairing = Pairing::default();
     let mut answering: Option<Answering> = None;
     let mut sending: Option<Sending> = None;
+    // Closed only once the connection is replaced or forgotten; then nothing more is queued.
+    let mut calls_open = true;
     let mut pings = tokio::time::interval_at(Instant::now() + settings.ping_interval, settings.ping_interval);
     let mut heard = Instant::now();
     let ending = loop {
@@ -101,8 +103,11 @@ pub async fn serve(shared: Arc<Shared>, session: Arc<Session>, mut socket: Socke
                     }
                 }
             }
-            outgoing = calls.recv(), if sending.is_none() && !replaced.is_cancelled() => {
-                let Some(outgoing) = outgoing else { continue };
+            outgoing = calls.recv(), if calls_open && sending.is_none() && !replaced.is_cancelled() => {
+                let Some(outgoing) = outgoing else {
+                    calls_open = false;
+                    continue;
+                };
                 let Some((frame, started)) = start_call(&shared, &session, &mut pairing, outgoing) else { continue };
                 // Recorded first, so that a replica dying now cannot have it sent twice: a call
                 // sent before (by a replica that died waiting for the answer) is not sent again.

@@ -2,5 +2,8 @@
 CREATE TABLE results (
     request_id TEXT PRIMARY KEY,
     data       TEXT NOT NULL,
-    received   INTEGER NOT NULL
+    received   INTEGER NOT NULL,
+    -- When the handler first took it, in microseconds since the Unix epoch (the benchmark's
+    -- round trips end here).
+    handled_us BIGINT NOT NULL
 );

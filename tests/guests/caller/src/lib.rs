@@ -3,7 +3,8 @@
 //! `POST /caller/calls` `{"chargePointId", "action", "payload", "fail"?}` makes a call and
 //! answers `{"requestId"}`, or, with `"fail": true`, makes it and then fails, so the unit
 //! of work rolls back and the call never leaves. `GET /caller/results/:id` answers the
-//! result event's data with how many times it arrived, or 404 while none has.
+//! result event's data with how many times it arrived, or 404 while none has;
+//! `GET /caller/results` all of them, with when each was first handled.
 
 use joule_sdk::db;
 use joule_sdk::events::{Event, Handler, HandlerError};
@@ -20,10 +21,11 @@ impl Handler for Caller {
         }
         let data: Value = event.data_as()?;
         let request_id = data["requestId"].as_str().unwrap_or_default().to_string();
+        let handled_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
         db::execute(
-            "INSERT INTO results (request_id, data, received) VALUES ($1, $2, 1)
+            "INSERT INTO results (request_id, data, received, handled_us) VALUES ($1, $2, 1, $3)
              ON CONFLICT (request_id) DO UPDATE SET received = results.received + 1",
-            &[&request_id, &data.to_string()],
+            &[&request_id, &data.to_string(), &handled_us],
         )
         .map_err(|e| HandlerError::Retryable(format!("{e:?}")))?;
         Ok(())
@@ -66,13 +68,14 @@ fn result(_: Request, params: Params) -> Response {
 
 /// Every result held, for the tests that count them.
 fn results(_: Request, _: Params) -> Response {
-    match db::query("SELECT data, received FROM results ORDER BY request_id", &[]) {
+    match db::query("SELECT data, received, handled_us FROM results ORDER BY request_id", &[]) {
         Ok(rows) => {
             let all: Vec<Value> = rows
                 .iter()
                 .map(|row| {
                     let data: Value = row.get::<String>("data").ok().and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
-                    json!({ "result": data, "received": row.get::<i64>("received").unwrap_or(-1) })
+                    let (received, handled_us) = (row.get::<i64>("received").unwrap_or(-1), row.get::<i64>("handled_us").unwrap_or(-1));
+                    json!({ "result": data, "received": received, "handledUs": handled_us })
                 })
                 .collect();
             json(200, Value::Array(all))

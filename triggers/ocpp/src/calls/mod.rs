@@ -246,6 +246,11 @@ impl Router {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         };
+        // Its connection closed for the shutdown: left to the broker, for whichever replica
+        // the charge point connects to next.
+        if stopping.is_cancelled() && matches!(outcome, Outcome::NotConnected) {
+            return;
+        }
         let status = outcome.event(&call)["status"].as_str().unwrap_or_default().to_string();
         let action = if matches!(outcome, Outcome::Invalid(_)) { "invalid" } else { call.action.as_str() };
         self.runtime.metrics().ocpp_call(action, &status);
