@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use joule_sdk::db;
 use joule_sdk::events::{Event, HandlerError};
-use joule_sdk::ocpp::OCPP201;
+use joule_sdk::ocpp::{self, OCPP201};
 use joule_sdk::timers;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -64,7 +64,7 @@ pub fn reserve_now(event: &Event) -> Result<(), HandlerError> {
     } else {
         json!({ "connectorId": number, "expiryDate": expiry, "idTag": id_tag, "reservationId": ocpp_id })
     };
-    let request_id = remote::call(&cp, "ReserveNow", &payload).map_err(|e| retry(e.message))?;
+    let request_id = ocpp::call(&cp, "ReserveNow", &payload).map_err(retry)?;
     db::execute(
         "UPDATE reservations SET ocpp_reservation_id = $2, hold_request_id = $3, hold_status = 'pending' WHERE id = $1",
         &[&id, &ocpp_id, &request_id],
@@ -84,7 +84,7 @@ pub fn cancelled(id: Uuid) -> Result<(), joule_sdk::api::ApiError> {
     let Some(row) = rows.first() else { return Ok(()) };
     let (ocpp_id, cp): (i64, Option<String>) = (row.get("ocpp_reservation_id")?, row.get("charge_point_id")?);
     let Some(cp) = cp else { return Ok(()) };
-    let request_id = remote::call(&cp, "CancelReservation", &json!({ "reservationId": ocpp_id }))?;
+    let request_id = ocpp::call(&cp, "CancelReservation", &json!({ "reservationId": ocpp_id }))?;
     db::execute(
         "UPDATE reservations SET hold_request_id = $2, hold_status = 'cancelling', hold_reason = NULL WHERE id = $1",
         &[&id, &request_id],

@@ -93,7 +93,7 @@ pub fn start(cp: &str, station: Uuid, connector_id: &str, driver_id: &str, now: 
     } else {
         ("RemoteStartTransaction", json!({ "idTag": id_tag, "connectorId": number }))
     };
-    let request_id = call(cp, action, &payload)?;
+    let request_id = ocpp::call(cp, action, &payload)?;
     let id = Uuid::now_v7();
     let rows = db::query(
         &format!(
@@ -154,20 +154,13 @@ pub fn stop(session: &Value, cp: &str) -> Result<Value> {
         let number: i64 = transaction.parse().map_err(|_| ApiError::conflict("not_stoppable", "the charge point's transaction id is not 1.6's"))?;
         ("RemoteStopTransaction", json!({ "transactionId": number }))
     };
-    let request_id = call(cp, action, &payload)?;
+    let request_id = ocpp::call(cp, action, &payload)?;
     let id = crate::charging::id_of(session);
     db::execute(
         "UPDATE sessions SET stop_request_id = $2, stop_status = 'pending', stop_reason = NULL WHERE id = $1",
         &[&id, &request_id],
     )?;
     Ok(crate::charging::find(id)?.expect("the session is there"))
-}
-
-pub fn call(cp: &str, action: &str, payload: &Value) -> Result<String> {
-    ocpp::call(cp, action, payload).map_err(|e| {
-        eprintln!("a call to charge point {cp:?} could not be made: {e:?}");
-        ApiError::new(503, "temporarily_unavailable", "the call to the charge point could not be made; retry it")
-    })
 }
 
 /// The next 2.0.1 remoteStartId, from its counter.

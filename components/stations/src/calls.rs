@@ -54,7 +54,7 @@ pub fn availability_changed(station_id: Uuid, connector_id: &str, previous: &str
     } else {
         json!({ "connectorId": evse, "type": operational })
     };
-    call(&cp, "ChangeAvailability", &payload).map(Some)
+    Ok(Some(ocpp::call(&cp, "ChangeAvailability", &payload)?))
 }
 
 /// Asks the station's charge point for a StatusNotification (of every connector).
@@ -62,14 +62,7 @@ pub fn refresh_status(station_id: Uuid) -> Result<String> {
     let Some((cp, _)) = speaks(station_id)? else {
         return Err(ApiError::new(422, "ocpp_not_configured", "the station has no OCPP charge point"));
     };
-    call(&cp, "TriggerMessage", &json!({ "requestedMessage": "StatusNotification" }))
-}
-
-fn call(cp: &str, action: &str, payload: &Value) -> Result<String> {
-    ocpp::call(cp, action, payload).map_err(|e| {
-        eprintln!("a call to charge point {cp:?} could not be made: {e:?}");
-        ApiError::new(503, "temporarily_unavailable", "the call to the charge point could not be made; retry it")
-    })
+    Ok(ocpp::call(&cp, "TriggerMessage", &json!({ "requestedMessage": "StatusNotification" }))?)
 }
 
 /// The outcome of a call: logged, for the operator; the charge point's own messages change

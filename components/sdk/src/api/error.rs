@@ -1,6 +1,6 @@
 use spin_sdk::http::{IntoResponse, Response};
 
-use crate::{db, timers};
+use crate::{db, ocpp, timers};
 
 /// An error answered to the API's caller in the contract's JSON shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +48,15 @@ impl From<db::Error> for ApiError {
             db::Error::Timeout => Self::new(504, "timeout", "the request took too long"),
             _ => Self::new(500, "internal_error", "the request failed inside the service"),
         }
+    }
+}
+
+impl From<ocpp::CallFailed> for ApiError {
+    /// A call to a charge point that could not be made: a 503, which rolls back the change
+    /// the call belongs to, and may be retried.
+    fn from(error: ocpp::CallFailed) -> Self {
+        eprintln!("a call to a charge point could not be made: {error:?}");
+        Self::new(503, "temporarily_unavailable", "the call to the charge point could not be made; retry it")
     }
 }
 
