@@ -44,6 +44,8 @@ CRD_KINDS = {
 ENV_PREFIXES = ("JOULE_VARIABLE_", "OTEL_")
 
 SECRET_ENV = {"DATABASE_URL", "REDIS_URL", "AMQP_URL", "JOULE_ADMIN_TOKEN"}
+# Credentials a deployment may go without; when given, only from a Secret.
+OPTIONAL_SECRET_ENV = {"SMTP_URL"}
 
 failures: dict[str, None] = {}  # ordered, without repeats
 
@@ -283,6 +285,8 @@ def check_deployment(context: str, docs: list[dict], values: dict) -> None:
     from_secret = {n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {})}
     if missing := SECRET_ENV - from_secret:
         fail(context, f"not taken from a Secret: {sorted(missing)}")
+    if missing := OPTIONAL_SECRET_ENV - from_secret:
+        fail(context, f"not offered from the Secret (optional): {sorted(missing)}")
 
     grace = seconds(plain.get("JOULE_SHUTDOWN_GRACE", UP["JOULE_SHUTDOWN_GRACE"] or "0s"))
     if spec.get("terminationGracePeriodSeconds", 30) <= grace:

@@ -10,6 +10,7 @@
 //! - [`access`]: who may do what in the EV platform: drivers and operators;
 //! - [`pricing`]: running pricing rules, and [`export_pricing_rule!`] for rules;
 //! - [`templates`]: rendering notifications, and [`export_template!`] for templates;
+//! - [`email`]: mail from the granted sender, sent at the call (not at commit);
 //! - [`ocpp`]: answering OCPP charge points, and [`export_ocpp_handler!`] for components
 //!   behind `[[trigger.ocpp]]`;
 //! - [`api`]: the JSON contract of the EV API: error bodies, validation, pagination;
@@ -20,6 +21,7 @@
 pub mod access;
 pub mod api;
 pub mod db;
+pub mod email;
 pub mod events;
 pub mod identity;
 pub mod ids;
@@ -107,6 +109,7 @@ pub mod ocpp_bindings {
             "joule:platform/timers@0.1.0": crate::bindings::joule::platform::timers,
             "joule:platform/identity@0.1.0": crate::bindings::joule::platform::identity,
             "joule:platform/ocpp@0.1.0": crate::bindings::joule::platform::ocpp,
+            "joule:platform/email@0.1.0": crate::bindings::joule::platform::email,
         },
         additional_derives: [PartialEq],
         pub_export_macro: true,

@@ -35,6 +35,10 @@ pub struct RuntimeArgs {
     /// RabbitMQ for events; without it, the embedded broker in the state directory.
     #[arg(long, env = "AMQP_URL", hide_env_values = true)]
     pub amqp_url: Option<String>,
+    /// SMTP server for email, such as smtp://host:25, smtp://user:pass@host:587?tls=required or
+    /// smtps://host:465; without it, each message is written as an .eml file in the state directory.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
     /// The topic exchange events are published to.
     #[arg(long, default_value = joule_runtime::DEFAULT_EVENTS_EXCHANGE, env = "JOULE_EVENTS_EXCHANGE")]
     pub events_exchange: String,
@@ -69,6 +73,7 @@ impl RuntimeArgs {
             database_url: set(&self.database_url),
             redis_url: set(&self.redis_url),
             amqp_url: set(&self.amqp_url),
+            smtp_url: set(&self.smtp_url),
             events_exchange: self.events_exchange.clone(),
             queue_namespace: self.queue_namespace.clone(),
             postgres: PostgresSettings {

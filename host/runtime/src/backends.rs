@@ -6,6 +6,9 @@ use crate::background::Background;
 use crate::database::DatabaseBackend;
 use crate::database::postgres::{PostgresBackend, PostgresSettings};
 use crate::database::sqlite::SqliteBackend;
+use crate::capabilities::email::MailBackend;
+use crate::capabilities::email::mail_drop::MailDrop;
+use crate::capabilities::email::smtp::SmtpMail;
 use crate::capabilities::kv::KeyValueBackend;
 use crate::capabilities::kv::embedded::EmbeddedKeyValue;
 use crate::capabilities::kv::redis::RedisKeyValue;
@@ -22,6 +25,7 @@ pub struct Backends {
     pub versions: Arc<dyn VersionStore>,
     pub kv: Arc<dyn KeyValueBackend>,
     pub broker: Arc<dyn Broker>,
+    pub mail: Arc<dyn MailBackend>,
 }
 
 /// Which backends to use: a URL selects the service, none the embedded default.
@@ -34,6 +38,8 @@ pub struct BackendSettings {
     pub redis_url: Option<String>,
     /// `AMQP_URL`: RabbitMQ, else the embedded broker in the state directory.
     pub amqp_url: Option<String>,
+    /// `SMTP_URL`: an SMTP server for email, else the mail drop in the state directory.
+    pub smtp_url: Option<String>,
     /// The topic exchange events are published to.
     pub events_exchange: String,
     /// The first part of every queue name, so deployments can share one broker.
@@ -50,6 +56,7 @@ impl Default for BackendSettings {
             database_url: None,
             redis_url: None,
             amqp_url: None,
+            smtp_url: None,
             events_exchange: DEFAULT_EVENTS_EXCHANGE.into(),
             queue_namespace: DEFAULT_QUEUE_NAMESPACE.into(),
             postgres: PostgresSettings::default(),
@@ -97,6 +104,10 @@ impl Backends {
             Some(url) => Arc::new(RabbitBroker::connect(url, &settings.events_exchange).await?),
             None => Arc::new(EmbeddedBroker::open(local_store().await?).await?),
         };
-        Ok(Self { database, versions, kv, broker })
+        let mail: Arc<dyn MailBackend> = match &settings.smtp_url {
+            Some(url) => Arc::new(SmtpMail::from_url(url)?),
+            None => Arc::new(MailDrop::open(&state.mail())?),
+        };
+        Ok(Self { database, versions, kv, broker, mail })
     }
 }

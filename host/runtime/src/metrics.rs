@@ -72,6 +72,7 @@ pub struct Metrics {
     ocpp_calls: Family<OcppLabels, Counter>,
     ocpp_calls_forwarded: Counter,
     ocpp_answer_durations: Family<ActionLabels, Histogram, fn() -> Histogram>,
+    emails_sent: Family<OutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -140,6 +141,12 @@ impl Default for Metrics {
             "From a charge point's CALL arriving to its answer being sent, by action",
             ocpp_answer_durations.clone(),
         );
+        let emails_sent = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "emails_sent",
+            "Calls to email send, by component and outcome: sent, invalid, unavailable or rejected",
+            emails_sent.clone(),
+        );
         Self {
             registry,
             invocations,
@@ -158,6 +165,7 @@ impl Default for Metrics {
             ocpp_calls,
             ocpp_calls_forwarded,
             ocpp_answer_durations,
+            emails_sent,
         }
     }
 }
@@ -232,6 +240,11 @@ impl Metrics {
 
     pub fn ocpp_call_forwarded(&self) {
         self.ocpp_calls_forwarded.inc();
+    }
+
+    /// Counts one call to email send, by how it ended.
+    pub(crate) fn email_sent(&self, component: &str, outcome: &str) {
+        self.emails_sent.get_or_create(&OutcomeLabels { component: component.into(), outcome: outcome.into() }).inc();
     }
 
     /// Everything, in the OpenMetrics text format.

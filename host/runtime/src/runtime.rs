@@ -11,7 +11,7 @@ use crate::backends::{BackendSettings, Backends};
 use crate::capabilities::callee::Callees;
 use crate::capabilities::kv::{KeyValue, KeyValueBackend};
 use crate::capabilities::variables::{self, Variables};
-use crate::capabilities::{self, Capabilities, database, events, identity, ocpp, outbound_http, pricing, templates, timers};
+use crate::capabilities::{self, Capabilities, database, email, events, identity, ocpp, outbound_http, pricing, templates, timers};
 use crate::component::LoadedComponent;
 use crate::database::CommitSignals;
 use crate::embedded::StateDir;
@@ -78,6 +78,7 @@ impl Runtime {
             database = backends.database.name(),
             kv = backends.kv.name(),
             broker = backends.broker.name(),
+            mail = backends.mail.name(),
             "backends selected"
         );
 
@@ -95,6 +96,7 @@ impl Runtime {
             timers: timers::Timers,
             identity: identity::Identity,
             ocpp: ocpp::Ocpp,
+            email: email::Email { backend: backends.mail.clone(), metrics: metrics.clone() },
         };
         let callees: Weak<dyn Callees> = Arc::downgrade(&registry) as Weak<Registry>;
         let context = LoadContext {

@@ -33,6 +33,7 @@ mod generated {
                     "joule:platform/timers": crate::generated::joule::platform::timers,
                     "joule:platform/identity": crate::generated::joule::platform::identity,
                     "joule:platform/ocpp": crate::generated::joule::platform::ocpp,
+                    "joule:platform/email": crate::generated::joule::platform::email,
                     "joule:platform/event-types": crate::generated::joule::platform::event_types,
                     "joule:platform/message-types": crate::generated::joule::platform::message_types,
                 },
@@ -75,7 +76,7 @@ mod generated {
 }
 
 pub use generated::joule::platform::{
-    database, event_types, events, identity, kv, message_types, ocpp, pricing, pricing_types, templates, timers,
+    database, email, event_types, events, identity, kv, message_types, ocpp, pricing, pricing_types, templates, timers,
     variables,
 };
 pub use generated::{Capabilities, CapabilitiesPre};
@@ -118,4 +119,5 @@ pub mod interface_names {
     pub const TIMERS: &str = "joule:platform/timers@0.1.0";
     pub const IDENTITY: &str = "joule:platform/identity@0.1.0";
     pub const OCPP: &str = "joule:platform/ocpp@0.1.0";
+    pub const EMAIL: &str = "joule:platform/email@0.1.0";
 }

@@ -70,7 +70,7 @@ fn every_world_resolves_with_the_documented_imports_and_exports() {
     let world = |name: &str| &resolve.worlds[resolve.select_world(&[package], Some(name)).unwrap()];
 
     let capabilities =
-        ["database", "kv", "events", "variables", "pricing", "templates"].map(|i| format!("joule:platform/{i}@0.1.0"));
+        ["database", "kv", "events", "variables", "pricing", "templates", "email"].map(|i| format!("joule:platform/{i}@0.1.0"));
 
     let http = world("http-component");
     assert_eq!(names(&resolve, &http.exports), ["wasi:http/incoming-handler@0.2.0"]);

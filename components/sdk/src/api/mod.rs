@@ -46,6 +46,11 @@ pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Serialises a time as [`time`] writes it: `#[serde(serialize_with = "joule_sdk::api::serialize_time")]`.
+pub fn serialize_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time(*at))
+}
+
 /// A 204 with no body.
 pub fn no_content() -> Response {
     Response::builder().status(204).build()

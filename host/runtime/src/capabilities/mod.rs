@@ -8,6 +8,7 @@
 
 pub(crate) mod callee;
 pub(crate) mod database;
+pub mod email;
 pub(crate) mod events;
 pub(crate) mod identity;
 mod imports;
@@ -113,6 +114,7 @@ capabilities! {
     timers: timers::Timers,
     identity: identity::Identity,
     ocpp: ocpp::Ocpp,
+    email: email::Email,
 }
 
 /// The names of the capabilities `grants` gives, in a fixed order.

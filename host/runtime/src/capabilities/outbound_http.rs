@@ -6,6 +6,7 @@
 //! entries loads and is refused at the call.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::WasiHttpHooks;
@@ -81,7 +82,7 @@ impl WasiHttpHooks for OutboundHttpHooks {
         let _ = fut;
         Box::new(async move {
             use http_body_util::BodyExt;
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(with_defaults(options))).await?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
@@ -90,3 +91,18 @@ impl WasiHttpHooks for OutboundHttpHooks {
     }
 }
 
+/// wasi-http waits 10 minutes for each step by default: far past any invocation's deadline,
+/// so a receiver that never answers would time the whole invocation out instead of failing
+/// the request, which the guest could handle. Steps the guest gave no timeout get these.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(5);
+const BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn with_defaults(options: Option<wasmtime_wasi_http::RequestOptions>) -> wasmtime_wasi_http::RequestOptions {
+    let options = options.unwrap_or_default();
+    wasmtime_wasi_http::RequestOptions {
+        connect_timeout: options.connect_timeout.or(Some(CONNECT_TIMEOUT)),
+        first_byte_timeout: options.first_byte_timeout.or(Some(FIRST_BYTE_TIMEOUT)),
+        between_bytes_timeout: options.between_bytes_timeout.or(Some(BETWEEN_BYTES_TIMEOUT)),
+    }
+}

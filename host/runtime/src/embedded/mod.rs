@@ -37,6 +37,11 @@ impl StateDir {
         self.path.join("databases")
     }
 
+    /// Where the mail drop writes messages when no SMTP server is configured.
+    pub fn mail(&self) -> PathBuf {
+        self.path.join("mail")
+    }
+
     /// Where compiled components are cached.
     pub fn compile_cache(&self) -> PathBuf {
         self.path.join("cache")

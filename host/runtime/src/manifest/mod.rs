@@ -80,6 +80,14 @@ pub struct Grants {
     pub identity: bool,
     /// Whether it may send CALLs to charge points; their results come to its event handler.
     pub ocpp: bool,
+    /// Whether it may send email, and from whom.
+    pub smtp: Option<SmtpGrant>,
+}
+
+/// The sender every message of a component carries; a guest cannot choose another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpGrant {
+    pub from: lettre::message::Mailbox,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -172,6 +172,8 @@ pub struct RawComponent {
     pub identity: bool,
     /// Joule: the component may send CALLs to charge points (`ocpp = {}`).
     pub ocpp: Option<RawOcppGrant>,
+    /// Joule: the component may send email (`smtp = { from = "..." }`).
+    pub smtp: Option<RawSmtpGrant>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +237,13 @@ pub struct RawTimersGrant {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOcppGrant {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtpGrant {
+    /// The sender of every message, a mailbox such as "Joule <noreply@joule.example>".
+    pub from: String,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,8 +12,8 @@ use super::raw::{
 };
 use super::{
     AllowedHosts, AmqpTriggerConfig, Application, BuildConfig, ComponentConfig, DatabaseGrant, Grants, HttpTriggerConfig, Limits,
-    Manifest, ManifestError, PricingGrant, RateLimitConfig, RateLimitKey, Retry, ScheduleTriggerConfig, Template, TemplatesGrant, TimersGrant, Variable,
-    is_variable_name,
+    Manifest, ManifestError, PricingGrant, RateLimitConfig, RateLimitKey, Retry, ScheduleTriggerConfig, SmtpGrant, Template, TemplatesGrant,
+    TimersGrant, Variable, is_variable_name,
 };
 
 /// The only key-value store label; Joule gives each component one key space.
@@ -237,6 +237,7 @@ impl Validator<'_> {
         let timers = raw.timers.as_ref().map(|timers| self.timers_grant(id, timers)).transpose()?;
         let outbound_http = AllowedHosts::parse(&raw.allowed_outbound_hosts)
             .map_err(|(i, e)| self.component_error(id, &format!("allowed_outbound_hosts[{i}]"), e))?;
+        let smtp = raw.smtp.as_ref().map(|smtp| self.smtp_grant(id, smtp)).transpose()?;
         Ok(Grants {
             database: raw.database.as_ref().map(|db| DatabaseGrant {
                 migrations: db.migrations.as_ref().map(|dir| self.root.join(dir)),
@@ -256,7 +257,19 @@ impl Validator<'_> {
             outbound_http,
             identity: raw.identity,
             ocpp: raw.ocpp.is_some(),
+            smtp,
         })
+    }
+
+    fn smtp_grant(&self, id: &str, raw: &super::raw::RawSmtpGrant) -> Result<SmtpGrant, ManifestError> {
+        let from = raw.from.parse().map_err(|e| {
+            self.component_error(
+                id,
+                "smtp.from",
+                format!("{:?} is not a mailbox such as \"Joule <noreply@joule.example>\": {e}", raw.from),
+            )
+        })?;
+        Ok(SmtpGrant { from })
     }
 
     /// Event types as a grant lists them under `key`; wildcards are refused.

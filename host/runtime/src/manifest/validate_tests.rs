@@ -258,3 +258,24 @@ fn schedule_triggers_take_five_fields_or_six_with_seconds_and_an_iana_time_zone(
         .unwrap_err();
     assert_eq!(error.key.as_deref(), Some("trigger.schedule[0].component"), "{error}");
 }
+
+#[test]
+fn smtp_grants_name_a_sender_mailbox() {
+    let manifest = parse(&with_component_line("smtp = { from = \"Joule <noreply@joule.example>\" }")).unwrap();
+    let grant = manifest.components["stations"].grants.smtp.as_ref().unwrap();
+    assert_eq!(grant.from.email.to_string(), "noreply@joule.example");
+    assert_eq!(grant.from.name.as_deref(), Some("Joule"));
+    assert_eq!(parse(VALID).unwrap().components["stations"].grants.smtp, None);
+
+    for (line, key) in [
+        ("smtp = { from = \"not an address\" }", "smtp.from"),
+        ("smtp = { from = \"Joule <noreply>\" }", "smtp.from"),
+        ("smtp = {}", "smtp"),
+        ("smtp = { from = \"a@b.example\", reply_to = \"c@d.example\" }", "smtp.reply_to"),
+    ] {
+        let error = parse(&with_component_line(line)).unwrap_err();
+        assert_eq!((error.component.as_deref(), error.key.as_deref()), (Some("stations"), Some(key)), "{line}: {error}");
+    }
+    let error = parse(&with_component_line("smtp = { from = \"nobody\" }")).unwrap_err();
+    assert!(error.to_string().contains("\"nobody\"") && error.to_string().contains("mailbox"), "{error}");
+}
