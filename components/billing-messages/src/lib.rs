@@ -10,7 +10,13 @@ pub fn render(event: &Event) -> Option<Message> {
     let amount = data["totalInclVat"].as_str().or(data["totalExclVat"].as_str()).or(data["amount"].as_str()).unwrap_or("?");
     let currency = field("currency");
     let (subject, body) = match event.event_type.as_str() {
-        "invoice.created.v1" => ("Your invoice", format!("Invoice {} for your session: {amount} {currency}.", field("id"))),
+        "invoice.created.v1" => {
+            let what = if data["kind"] == "parking" { "parking stay" } else { "session" };
+            let excl = data["totalExclVat"].as_str().unwrap_or("?");
+            let incl = data["totalInclVat"].as_str().map(|t| format!("\nTotal incl. VAT: {t} {currency}")).unwrap_or_default();
+            let body = format!("Invoice {} for your {what}: {amount} {currency}.\nTotal excl. VAT: {excl} {currency}{incl}", field("id"));
+            ("Your invoice", body)
+        }
         "payment.completed.v1" => ("Payment received", format!("We received your payment of {amount} {currency}. Thank you.")),
         "payment.failed.v1" => ("Payment failed", format!("Your payment of {amount} {currency} failed: {}.", field("reason"))),
         _ => return None,

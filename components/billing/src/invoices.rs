@@ -12,7 +12,7 @@ use crate::payments;
 
 type Result<T = Response> = std::result::Result<T, ApiError>;
 
-const COLUMNS: &str = "id, session_id, driver_id, currency, lines, total_excl_vat, total_incl_vat, status, \
+const COLUMNS: &str = "id, kind, session_id, stay_id, lot_id, regnum, unassigned, driver_id, currency, lines, total_excl_vat, total_incl_vat, status, \
                        tariff_id, tariff_version, rule, rule_version, payment_reference, created_at, paid_at";
 
 fn time(at: Option<DateTime<Utc>>) -> Option<String> {
@@ -22,8 +22,13 @@ fn time(at: Option<DateTime<Utc>>) -> Option<String> {
 fn invoice(row: Row<'_>) -> std::result::Result<Value, db::Error> {
     Ok(json!({
         "id": row.get::<Uuid>("id")?,
-        "sessionId": row.get::<Uuid>("session_id")?,
-        "driverId": row.get::<String>("driver_id")?,
+        "kind": row.get::<String>("kind")?,
+        "sessionId": row.get::<Option<Uuid>>("session_id")?,
+        "stayId": row.get::<Option<Uuid>>("stay_id")?,
+        "lotId": row.get::<Option<Uuid>>("lot_id")?,
+        "regnum": row.get::<Option<String>>("regnum")?,
+        "unassigned": row.get::<bool>("unassigned")?,
+        "driverId": row.get::<Option<String>>("driver_id")?,
         "currency": row.get::<String>("currency")?,
         "lines": row.get::<Value>("lines")?,
         "totalExclVat": row.get::<String>("total_excl_vat")?,
@@ -57,24 +62,27 @@ fn visible(caller: &Caller, id: Uuid) -> Result<Value> {
 /// Which invoices a listing asks for.
 enum Filter {
     Session(Uuid),
+    Stay(Uuid),
     Driver(String),
     Everyone,
 }
 
-/// Invoices of one session (`?sessionId=`) or one driver (`?driverId=`), oldest first. A
-/// driver sees only their own; an operator naming neither sees everyone's.
+/// Invoices of one session (`?sessionId=`), one parking stay (`?stayId=`) or one driver
+/// (`?driverId=`), oldest first. A driver sees only their own; an operator naming none
+/// sees everyone's.
 pub fn list(request: Request, _: Params) -> Result {
     let caller = Caller::require()?;
     let params = api::query_params(&request)?;
     let mut problems = Problems::new();
     let page = Page::from_query(&params, &mut problems);
     let value = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
-    let filter = match (value("sessionId"), value("driverId")) {
-        // An id that is not a UUID names no session: an empty list, like any unknown id.
-        (Some(session), None) => Uuid::parse_str(&session).ok().map(Filter::Session),
-        (None, driver) => Some(caller.listing(driver.as_deref())?.map_or(Filter::Everyone, Filter::Driver)),
-        (Some(_), Some(_)) => {
-            problems.add("sessionId", "give either sessionId or driverId");
+    let filter = match (value("sessionId"), value("stayId"), value("driverId")) {
+        // An id that is not a UUID names no session or stay: an empty list, like any unknown id.
+        (Some(session), None, None) => Uuid::parse_str(&session).ok().map(Filter::Session),
+        (None, Some(stay), None) => Uuid::parse_str(&stay).ok().map(Filter::Stay),
+        (None, None, driver) => Some(caller.listing(driver.as_deref())?.map_or(Filter::Everyone, Filter::Driver)),
+        _ => {
+            problems.add("sessionId", "give one of sessionId, stayId or driverId");
             None
         }
     };
@@ -85,11 +93,12 @@ pub fn list(request: Request, _: Params) -> Result {
     let page_of = |column: &str| format!("SELECT {COLUMNS} FROM invoices WHERE {column} = $1 AND id > $2 ORDER BY id LIMIT $3");
     let rows = match &filter {
         Filter::Session(id) => db::query(&page_of("session_id"), &[id, &after, &limit])?,
+        Filter::Stay(id) => db::query(&page_of("stay_id"), &[id, &after, &limit])?,
         Filter::Driver(driver) => db::query(&page_of("driver_id"), &[driver, &after, &limit])?,
         Filter::Everyone => db::query(&format!("SELECT {COLUMNS} FROM invoices WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &limit])?,
     };
     let mut items = rows.iter().map(invoice).collect::<std::result::Result<Vec<_>, _>>()?;
-    // A session is one driver's, so its invoices are all theirs or all someone else's.
+    // A session or stay is one driver's, so its invoices are all theirs or all someone else's.
     items.retain(|invoice| caller.may_access(invoice["driverId"].as_str().unwrap_or_default()));
     let more = items.len() > page.limit as usize;
     items.truncate(page.limit as usize);

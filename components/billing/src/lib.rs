@@ -1,8 +1,11 @@
-//! The billing component: invoices for completed sessions, and payments.
+//! The billing component: invoices for completed sessions and parking stays, and payments.
 
 pub mod invoices;
 mod invoicing;
+mod parking;
 mod payments;
+mod tariffs;
+mod vehicles;
 
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
