@@ -3,9 +3,11 @@
 //!
 //! A person is the subject of their verified token; no password is ever stored. Events name
 //! the subject, vehicle ids, plates and token uids, never an email address or phone number.
-//! Charge points' OCPP Authorize is answered here too, from the tokens.
+//! Charge points' OCPP Authorize is answered here too, from the tokens, and notifications
+//! are mailed to those whose profile asks for email (`mail.rs`).
 
 mod authorize;
+mod mail;
 mod operators;
 mod path;
 mod profile;
@@ -13,6 +15,7 @@ mod tokens;
 mod vehicles;
 
 pub use authorize::Accounts;
+pub use mail::Mail;
 
 use joule_sdk::api;
 use spin_sdk::http::{Request, Response};
@@ -39,19 +42,11 @@ pub fn route(request: Request) -> Response {
 
 type Result<T = Response> = std::result::Result<T, api::ApiError>;
 
-/// Serialises a time as the API writes it (see [`api::time`]).
-fn rfc3339<S: serde::Serializer>(
-    at: &chrono::DateTime<chrono::Utc>,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(&api::time(*at))
-}
-
-/// The wasm exports, HTTP and OCPP; unit tests build natively without them.
+/// The wasm exports, HTTP, OCPP and the event handler; unit tests build natively without them.
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code, reason = "the export glue that #[http_component] and export_ocpp_handler! generate")]
 mod export {
-    use super::Accounts;
+    use super::{Accounts, Mail};
 
     #[spin_sdk::http_component]
     fn handle(request: spin_sdk::http::Request) -> spin_sdk::http::Response {
@@ -59,4 +54,5 @@ mod export {
     }
 
     joule_sdk::export_ocpp_handler!(Accounts);
+    joule_sdk::export_handler!(Mail);
 }

@@ -1,6 +1,8 @@
-//! The notifications component: driver notifications rendered from events.
+//! The notifications component: driver notifications rendered from events, and the
+//! webhook channel operators register endpoints for.
 
 mod delivery;
+mod webhooks;
 
 use chrono::{DateTime, Utc};
 use joule_sdk::api::{self, ApiError, Owner};
@@ -39,6 +41,13 @@ fn list(request: Request, _: Params) -> Result<Response, ApiError> {
 pub fn route(request: Request) -> Response {
     let mut router = api::Routes::new();
     router.get("/api/v1/notifications", list);
+    router.get("/api/v1/notifications/webhooks", webhooks::list);
+    router.post("/api/v1/notifications/webhooks", webhooks::register);
+    router.get("/api/v1/notifications/webhooks/:id", webhooks::get);
+    router.patch("/api/v1/notifications/webhooks/:id", webhooks::edit);
+    router.delete("/api/v1/notifications/webhooks/:id", webhooks::remove);
+    router.post("/api/v1/notifications/webhooks/:id/test", webhooks::test);
+    router.get("/api/v1/notifications/webhooks/:id/deliveries", webhooks::deliveries);
     router.handle(request)
 }
 

@@ -26,9 +26,9 @@ pub struct Profile {
     pub phone: Option<String>,
     pub locale: Option<String>,
     pub notification_preferences: Preferences,
-    #[serde(serialize_with = "crate::rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub updated_at: DateTime<Utc>,
 }
 

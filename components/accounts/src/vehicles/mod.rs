@@ -29,9 +29,9 @@ pub struct Vehicle {
     pub regnum: String,
     pub connector_types: Vec<String>,
     pub battery_kwh: Option<f64>,
-    #[serde(serialize_with = "crate::rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub updated_at: DateTime<Utc>,
 }
 
