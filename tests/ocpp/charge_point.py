@@ -293,11 +293,18 @@ def substitute(value, names):
 async def plan(run, args):
     """The CALLs of --plan, a JSON list of {"action", "payload"} with camelCase payloads as
     OCPP writes them, in order. "$transactionId" in a payload is the transactionId the last
-    StartTransaction got (1.6), so a plan can start, meter and stop one transaction."""
+    StartTransaction got (1.6), so a plan can start, meter and stop one transaction, and
+    "$now" is the time the CALL is sent. An entry {"sleep": seconds} sends nothing for that
+    long, staying connected: a charge point that falls silent, such as one whose heartbeats
+    stopped."""
     p = args.protocol
     calls = call16 if p == "1.6" else call201
     names = {}
     for entry in json.loads(args.plan):
+        if "sleep" in entry:
+            await asyncio.sleep(entry["sleep"])
+            continue
+        names["now"] = now()
         payload = substitute(entry.get("payload", {}), names)
         request = getattr(calls, entry["action"])(**camel_to_snake_case(payload))
         record = await run.step(entry["action"], request)

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::connectors::{self, TariffCopy};
 use crate::limits::{MAX_READINGS, MAX_REGISTER_WH};
+use crate::meter_events::{self, Reading};
 use crate::expiry;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -313,7 +314,8 @@ pub fn insert_reading(id: Uuid, at: DateTime<Utc>, energy_wh: i64, power_w: Opti
 
 /// A charge point's reading, which may come late or twice (queued while it was offline):
 /// kept when it fits between the readings around it, else dropped; the first reading of a
-/// session whose start had none becomes its start. Returns whether it was kept.
+/// session whose start had none becomes its start. Returns whether it was kept; a kept
+/// reading is published.
 pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_w: Option<i64>) -> Result<bool> {
     let id = id_of(session);
     let started = started_at(session);
@@ -328,6 +330,7 @@ pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_
             "UPDATE sessions SET meter_start_wh = $2, meter_start_pending = FALSE WHERE id = $1 AND meter_start_pending",
             &[&id, &energy_wh],
         )?;
+        meter_events::publish(session, &Reading { at, energy_wh, meter_start_wh: energy_wh, power_w })?;
         return Ok(true);
     }
     // The readings around it: the one at or before (else the start), and the one after.
@@ -350,6 +353,8 @@ pub fn record_reading(session: &Value, at: DateTime<Utc>, energy_wh: i64, power_
         return Ok(false);
     }
     insert_reading(id, at, energy_wh, power_w)?;
+    let meter_start_wh = session["meterStartWh"].as_i64().expect("stored");
+    meter_events::publish(session, &Reading { at, energy_wh, meter_start_wh, power_w })?;
     Ok(true)
 }
 

@@ -11,6 +11,7 @@ mod connectors;
 mod expiry;
 mod holds;
 mod limits;
+mod meter_events;
 mod ocpp;
 mod ocpp_messages;
 mod remote;

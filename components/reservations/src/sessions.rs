@@ -10,6 +10,7 @@ use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
 use crate::charging::{self, Start, Stop};
+use crate::meter_events::{self, Reading};
 use crate::remote;
 use crate::limits::{self, MAX_READINGS, MAX_REGISTER_WH};
 
@@ -128,6 +129,8 @@ pub fn meter_value(request: Request, params: Params) -> Result {
     }
     problems.finish()?;
     charging::insert_reading(id, taken_at, energy, None)?;
+    let meter_start_wh = session["meterStartWh"].as_i64().expect("stored");
+    meter_events::publish(&session, &Reading { at: taken_at, energy_wh: energy, meter_start_wh, power_w: None })?;
     Ok(api::json(201, &json!({ "sessionId": id, "timestamp": api::time(taken_at), "energyWh": energy })))
 }
 

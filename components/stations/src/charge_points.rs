@@ -113,29 +113,43 @@ pub fn set_password(station_id: Uuid, hash: &str, at: DateTime<Utc>) -> Result<b
 }
 
 /// Records a boot; the station changes (its `ocpp` shows the boot), so `updated_at` moves too.
-pub fn record_boot(station_id: Uuid, boot: &BootInfo, protocol: &str, at: DateTime<Utc>) -> Result<(), Error> {
+/// Returns since when the charge point had been offline, if it had.
+pub fn record_boot(
+    station_id: Uuid,
+    boot: &BootInfo,
+    protocol: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let was_offline = offline_since(station_id)?;
     db::execute(
         "UPDATE charge_points SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5,
                                   last_boot_at = $6, last_seen_at = $6, offline_since = NULL, speaks = $7
          WHERE station_id = $1",
         &[&station_id, &boot.vendor, &boot.model, &boot.serial_number, &boot.firmware_version, &at, &protocol],
     )?;
-    db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at]).map(drop)
+    db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at])?;
+    Ok(was_offline)
 }
 
-/// Records that the charge point spoke; returns whether it had been offline (the station
-/// then changes, and `updated_at` moves). Otherwise not a change of the station.
-pub fn seen(station_id: Uuid, at: DateTime<Utc>) -> Result<bool, Error> {
-    let back = db::execute(
-        "UPDATE charge_points SET last_seen_at = $2, offline_since = NULL WHERE station_id = $1 AND offline_since IS NOT NULL",
+/// Records that the charge point spoke; returns since when it had been offline, if it had
+/// (the station then changes, and `updated_at` moves). Otherwise not a change of the station.
+pub fn seen(station_id: Uuid, at: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Error> {
+    let was_offline = offline_since(station_id)?;
+    db::execute(
+        "UPDATE charge_points SET last_seen_at = $2, offline_since = NULL WHERE station_id = $1",
         &[&station_id, &at],
     )?;
-    if back > 0 {
+    if was_offline.is_some() {
         db::execute("UPDATE stations SET updated_at = $2 WHERE id = $1", &[&station_id, &at])?;
-        return Ok(true);
     }
-    db::execute("UPDATE charge_points SET last_seen_at = $2 WHERE station_id = $1", &[&station_id, &at])?;
-    Ok(false)
+    Ok(was_offline)
+}
+
+/// Since when the station's charge point is offline. Read after the charge point's turn was
+/// taken ([`take_turn`]), so no other write can slip in before the caller's own.
+fn offline_since(station_id: Uuid) -> Result<Option<DateTime<Utc>>, Error> {
+    let rows = db::query("SELECT offline_since FROM charge_points WHERE station_id = $1", &[&station_id])?;
+    Ok(rows.first().map(|row| row.get::<Option<DateTime<Utc>>>("offline_since")).transpose()?.flatten())
 }
 
 /// Marks the charge point offline since `since`, if nothing was heard from it after

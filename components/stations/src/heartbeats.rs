@@ -1,14 +1,15 @@
 //! Missed heartbeats: each time a charge point is heard, a timer keyed by its id is set for
 //! three heartbeat intervals later, replacing the one before. If it falls due, nothing was
 //! heard since: the charge point is offline from then, and its station says so
-//! (`ocpp.offlineSince`, `station.updated.v1`) until the charge point speaks again.
+//! (`ocpp.offlineSince`, `station.updated.v1`, and `charger.offline.v1` in the same unit of
+//! work) until the charge point speaks again.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use joule_sdk::events::{self, Event, Handler, HandlerError};
 use joule_sdk::timers;
 use serde::{Deserialize, Serialize};
 
-use crate::{charge_points, store};
+use crate::{charge_points, presence, store};
 
 /// The timer's event type, as `spin.toml` grants it.
 pub const MISSED: &str = "charge-point.heartbeat-missed.v1";
@@ -52,6 +53,8 @@ impl Handler for Heartbeats {
             return Ok(());
         };
         let Some(station) = store::find(station_id).map_err(|e| retry(&e))? else { return Ok(()) };
-        events::publish("station.updated.v1", &station).map(drop).map_err(|e| retry(&e))
+        events::publish("station.updated.v1", &station).map_err(|e| retry(&e))?;
+        let offline = presence::offline(station_id, &missed.charge_point_id, missed.last_heard, missed.due);
+        events::publish(presence::OFFLINE, &offline).map(drop).map_err(|e| retry(&e))
     }
 }

@@ -10,6 +10,7 @@ mod ocpp;
 mod ocpp_input;
 mod ocpp_messages;
 mod password;
+mod presence;
 mod station;
 mod store;
 

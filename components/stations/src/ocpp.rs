@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::ocpp_messages;
-use crate::{charge_points, heartbeats, password, store};
+use crate::{charge_points, heartbeats, password, presence, store};
 
 /// The heartbeat interval given to a charge point that has no valid setting.
 const DEFAULT_HEARTBEAT: i64 = 300;
@@ -76,27 +76,35 @@ fn boot(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
     };
     store::claim(station_id).map_err(internal)?;
     let now = Utc::now();
-    charge_points::record_boot(station_id, &info, &request.protocol, now).map_err(internal)?;
+    let was_offline = charge_points::record_boot(station_id, &info, &request.protocol, now).map_err(internal)?;
     heartbeats::heard(&request.charge_point_id, now, interval).map_err(timer_fault)?;
     let station = store::find(station_id).map_err(internal)?.ok_or_else(unknown)?;
     publish("station.updated.v1", &station)?;
+    if let Some(since) = was_offline {
+        publish(presence::ONLINE, &presence::online(station_id, &request.charge_point_id, now, since))?;
+    }
     Ok(json!({ "status": "Accepted", "currentTime": ocpp::now(), "interval": interval }))
 }
 
 fn heartbeat(request: &Request, station: Option<Uuid>) -> Result<Value, CallError> {
     let station_id = station.ok_or_else(unknown)?;
-    seen(request, station_id, Utc::now())?;
+    let now = Utc::now();
+    let interval = seen(request, station_id, now)?;
+    publish(presence::HEARTBEAT, &presence::heartbeat(station_id, &request.charge_point_id, now, interval))?;
     Ok(json!({ "currentTime": ocpp::now() }))
 }
 
 /// Records that the charge point spoke, moves its missed-heartbeat check on, and says so
-/// when it comes back from offline.
-fn seen(request: &Request, station_id: Uuid, at: chrono::DateTime<Utc>) -> Result<(), CallError> {
-    if charge_points::seen(station_id, at).map_err(internal)? {
+/// when it comes back from offline. Returns the heartbeat interval it is held to.
+fn seen(request: &Request, station_id: Uuid, at: chrono::DateTime<Utc>) -> Result<i64, CallError> {
+    if let Some(since) = charge_points::seen(station_id, at).map_err(internal)? {
         let station = store::find(station_id).map_err(internal)?.ok_or_else(unknown)?;
         publish("station.updated.v1", &station)?;
+        publish(presence::ONLINE, &presence::online(station_id, &request.charge_point_id, at, since))?;
     }
-    heartbeats::heard(&request.charge_point_id, at, heartbeat_interval()).map_err(timer_fault)
+    let interval = heartbeat_interval();
+    heartbeats::heard(&request.charge_point_id, at, interval).map_err(timer_fault)?;
+    Ok(interval)
 }
 
 /// Sets the connector's status as the REST status endpoint does, and publishes the change

@@ -1,6 +1,6 @@
 //! What a station is, as stored and as the API shows it.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -83,19 +83,15 @@ pub struct Station {
     pub connectors: Vec<Connector>,
     /// Null when no OCPP charge point speaks for the station.
     pub ocpp: Option<Ocpp>,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub updated_at: DateTime<Utc>,
-}
-
-fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 fn optional_rfc3339<S: serde::Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
     match at {
-        Some(at) => rfc3339(at, serializer),
+        Some(at) => joule_sdk::api::serialize_time(at, serializer),
         None => serializer.serialize_none(),
     }
 }
