@@ -66,12 +66,18 @@ pub fn pipeline(host: &Host, total: usize) -> anyhow::Result<f64> {
 
 /// Events the recorder handled and committed, from the host's `/metrics`.
 fn handled(host: &Host) -> anyhow::Result<u64> {
+    handled_by(host, "recorder")
+}
+
+/// Queue events `component` handled and committed, from the host's `/metrics`.
+pub fn handled_by(host: &Host, component: &str) -> anyhow::Result<u64> {
     let (_, text) = host.admin("GET", "/metrics", b"")?;
+    let component = format!("component=\"{component}\"");
     let counted = text
         .lines()
         .filter(|line| {
             line.starts_with("joule_invocations_total{")
-                && ["component=\"recorder\"", "trigger=\"amqp\"", "outcome=\"handled\""].iter().all(|l| line.contains(l))
+                && [component.as_str(), "trigger=\"amqp\"", "outcome=\"handled\""].iter().all(|l| line.contains(l))
         })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();

@@ -27,6 +27,10 @@
 //!   other, on RabbitMQ, Postgres and Redis: from the POST to the charge point receiving the
 //!   CALL and to the result's handler (p50, p99) at 50 calls/s, and round trips per second
 //!   for a burst;
+//! - `webhooks`: events delivered per second by the webhook channel to one registered
+//!   endpoint (a local hyper receiver), on RabbitMQ, Postgres and Redis;
+//! - `reports`: events per second the reports component ingests (completed sessions and
+//!   their invoices, put on its queue), on RabbitMQ, Postgres and Redis;
 //! - `criterion`: the in-process cost of one invocation;
 //! - `memory` and `connections`: see `pressure.rs`.
 //!
@@ -41,14 +45,17 @@ mod database;
 mod events;
 mod host;
 mod identity;
+mod inject;
 mod ocpp;
 mod ocpp_calls;
 mod ocpp_platform;
 mod pressure;
+mod reports;
 mod services;
 mod swap;
 mod timers;
 mod wasmtime_serve;
+mod webhooks;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +89,8 @@ enum Section {
     Swap,
     Ocpp,
     OcppCalls,
+    Webhooks,
+    Reports,
     Criterion,
     Memory,
     Connections,
@@ -122,6 +131,8 @@ fn main() -> anyhow::Result<()> {
             Section::Swap => bench.swap()?,
             Section::Ocpp => bench.ocpp()?,
             Section::OcppCalls => bench.ocpp_calls()?,
+            Section::Webhooks => bench.webhooks()?,
+            Section::Reports => bench.reports()?,
             Section::Criterion => bench.criterion()?,
             Section::Memory => bench.memory()?,
             Section::Connections => bench.connections()?,
@@ -344,6 +355,39 @@ impl Bench {
                 "{:.0} round trips/s (first POST to last result handled); round trip p99 {:.0} ms; not Accepted: {}",
                 figures.burst_per_second, figures.burst_round_trip_p99_ms, figures.not_accepted
             ),
+        );
+        Ok(())
+    }
+
+    fn webhooks(&mut self) -> anyhow::Result<()> {
+        let total = if self.quick { 1_000 } else { 5_000 };
+        let manifest = self.manifest("spin.toml")?;
+        let services = Services::create()?;
+        let host = Host::start(&self.joule, &manifest, &services.env())?;
+        let operator = host.token(&self.joule, "bench-operator", &["operator"])?;
+        let exchange = format!("{}.events", services.namespace);
+        let figures = webhooks::measure(&host, &operator, &services.amqp_url, &exchange, total)?;
+        drop(host);
+        services.remove()?;
+        self.row(
+            format!("webhook channel: {} events to one endpoint, signed, RabbitMQ + Postgres + Redis", figures.delivered),
+            format!("{:.0} deliveries/s (first publish to last received); repeats: {}", figures.per_second, figures.repeats),
+        );
+        Ok(())
+    }
+
+    fn reports(&mut self) -> anyhow::Result<()> {
+        let sessions = if self.quick { 1_000 } else { 5_000 };
+        let manifest = self.manifest("spin.toml")?;
+        let services = Services::create()?;
+        let host = Host::start(&self.joule, &manifest, &services.env())?;
+        let queue = format!("{}.ev-platform.reports", services.namespace);
+        let rate = reports::measure(&host, &services.amqp_url, &queue, sessions)?;
+        drop(host);
+        services.remove()?;
+        self.row(
+            format!("reports ingestion: {sessions} completed sessions and their invoices on 20 stations, RabbitMQ + Postgres + Redis"),
+            format!("{rate:.0} events/s (first publish to last committed)"),
         );
         Ok(())
     }

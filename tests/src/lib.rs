@@ -12,6 +12,8 @@ pub mod ev;
 pub mod ocpp_socket;
 pub mod oidc;
 pub mod otlp;
+pub mod smtp_server;
+pub mod webhook_receiver;
 mod proxy;
 mod state;
 
@@ -154,6 +156,7 @@ impl<'a> Start<'a> {
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
             .env_remove("AMQP_URL")
+            .env_remove("SMTP_URL")
             .env_remove("JOULE_OIDC_ISSUER")
             .env_remove("JOULE_OIDC_AUDIENCE")
             .env_remove("JOULE_OIDC_ROLES_CLAIM")
@@ -385,6 +388,17 @@ pub async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// The rows of a CSV text, header first, as the `csv` crate (RFC 4180) reads them: the
+/// exports are checked by a parser nobody here wrote.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|record| record.expect("a CSV record").iter().map(str::to_string).collect())
+        .collect()
 }
 
 /// Polls `check` until it holds, for up to a minute; events arrive asynchronously.
