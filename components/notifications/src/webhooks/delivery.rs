@@ -25,19 +25,14 @@ fn retry(error: impl std::fmt::Debug) -> HandlerError {
     HandlerError::Retryable(format!("{error:?}"))
 }
 
-/// Reads a whole-number variable: `default` when missing or malformed, else within `min..=max`.
-fn setting(name: &str, default: i64, min: i64, max: i64) -> i64 {
-    variables::get(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default).clamp(min, max)
-}
-
 /// Attempts per delivery: `webhook_max_attempts`, default 8.
 fn max_attempts() -> i64 {
-    setting("webhook_max_attempts", 8, 1, MOST_ATTEMPTS)
+    variables::whole("webhook_max_attempts", 8, 1, MOST_ATTEMPTS)
 }
 
 /// Failed deliveries in a row that disable an endpoint: `webhook_disable_after`, default 5.
 fn disable_after() -> i64 {
-    setting("webhook_disable_after", 5, 1, 1000)
+    variables::whole("webhook_disable_after", 5, 1, 1000)
 }
 
 /// The body an endpoint receives: the event as a CloudEvents 1.0 JSON document.

@@ -40,15 +40,8 @@ pub struct Parked {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stay {
-    pub stay_id: Uuid,
-    pub lot_id: Uuid,
-    pub slot_id: String,
-    pub level: String,
-    pub regnum: String,
-    pub kind: Kind,
-    pub size: Size,
-    #[serde(serialize_with = "joule_sdk::api::serialize_time")]
-    pub parked_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub arrival: Parked,
     #[serde(serialize_with = "joule_sdk::api::serialize_time")]
     pub left_at: DateTime<Utc>,
     pub duration_seconds: i64,
@@ -136,14 +129,16 @@ pub fn leave(request: Request, params: Params) -> Result {
         return Err(not_parked());
     }
     let stay = Stay {
-        stay_id: occupant.stay_id,
-        lot_id,
-        slot_id: slot.slot_id,
-        level: slot.level,
-        regnum: occupant.regnum,
-        kind: occupant.kind,
-        size: occupant.size,
-        parked_at: occupant.parked_at,
+        arrival: Parked {
+            stay_id: occupant.stay_id,
+            lot_id,
+            slot_id: slot.slot_id,
+            level: slot.level,
+            regnum: occupant.regnum,
+            kind: occupant.kind,
+            size: occupant.size,
+            parked_at: occupant.parked_at,
+        },
         left_at,
         duration_seconds: (left_at - occupant.parked_at).num_seconds(),
     };
@@ -184,14 +179,16 @@ mod tests {
     fn the_left_event_carries_the_stay_and_the_lots_terms() {
         let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
         let stay = Stay {
-            stay_id: Uuid::nil(),
-            lot_id: Uuid::nil(),
-            slot_id: "A1".into(),
-            level: "P1".into(),
-            regnum: "AB12CD".into(),
-            kind: Kind::Ev,
-            size: Size::Car,
-            parked_at: at("2026-11-23T10:00:00Z"),
+            arrival: Parked {
+                stay_id: Uuid::nil(),
+                lot_id: Uuid::nil(),
+                slot_id: "A1".into(),
+                level: "P1".into(),
+                regnum: "AB12CD".into(),
+                kind: Kind::Ev,
+                size: Size::Car,
+                parked_at: at("2026-11-23T10:00:00Z"),
+            },
             left_at: at("2026-11-23T11:30:00Z"),
             duration_seconds: 5400,
         };
